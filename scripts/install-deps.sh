@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs every system dependency of molearn from Debian's packages.
+# Idempotent: prints nothing and installs nothing when everything is present.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config ccache git
+  # libraries molearn links against
+  libtorch-dev libgloo-dev libopenmm-dev libopenmm-plugins gemmi-dev
+  tao-pegtl-dev libstb-dev zlib1g-dev libeigen3-dev nlohmann-json3-dev
+  libcli11-dev libcpp-httplib-dev libgtest-dev
+  # Without an optimised BLAS Debian's libtorch falls back to the reference
+  # BLAS and dense maths is about 3x slower.
+  libopenblas0-openmp
+  # force-field XML files and the Python oracles used by the tests
+  python3-simtk python3-mdtraj python-mdtraj-doc python3-torch python3-numpy
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "install-deps: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Make sure libblas.so.3 points at OpenBLAS (openmp flavour), not the reference BLAS.
+alt=libblas.so.3-$(gcc -dumpmachine)
+target=$(update-alternatives --query "$alt" 2>/dev/null | awk '/^Value:/{print $2}')
+case "$target" in
+  *openblas-openmp*) ;;
+  *)
+    choice=$(update-alternatives --list "$alt" 2>/dev/null | grep openblas-openmp | head -n1 || true)
+    if [ -n "$choice" ]; then
+      sudo=""; if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+      $sudo update-alternatives --quiet --set "$alt" "$choice"
+    else
+      echo "install-deps: warning: OpenBLAS (openmp) is not available as $alt" >&2
+    fi
+    ;;
+esac

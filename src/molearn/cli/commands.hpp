@@ -1,0 +1,13 @@
+// The subcommands of the `molearn` command. Each adds itself to the app; its
+// callback runs the work and lets molearn::Error propagate to main().
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace molearn::cli {
+
+void add_prepare_command(CLI::App& app);
+void add_info_command(CLI::App& app);
+void add_convert_command(CLI::App& app);
+
+}  // namespace molearn::cli

@@ -1,0 +1,47 @@
+// The `molearn` command: parses the command line and turns library errors
+// into messages and exit codes. The only place that prints errors and exits.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "commands.hpp"
+#include "molearn/core/error.hpp"
+
+namespace {
+
+// Exit codes: 0 success, 1 runtime failure, 2 bad input, 3 output failure.
+constexpr int kExitFailure = 1;
+constexpr int kExitBadInput = 2;
+constexpr int kExitOutput = 3;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"molearn: learn the conformational space of proteins from examples and\n"
+               "generate new conformations and transition paths."};
+  app.set_version_flag("--version", std::string("molearn ") + MOLEARN_VERSION);
+  app.require_subcommand(1);
+  app.footer(
+      "Examples:\n"
+      "  molearn prepare traj.dcd --top topology.pdb -o data.mlds\n"
+      "  molearn info data.mlds\n"
+      "Run 'molearn SUBCOMMAND --help' for the options of each subcommand.");
+  molearn::cli::add_prepare_command(app);
+  molearn::cli::add_info_command(app);
+  molearn::cli::add_convert_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const molearn::OutputError& e) {
+    std::fprintf(stderr, "molearn: error: %s\n", e.what());
+    return kExitOutput;
+  } catch (const molearn::InputError& e) {
+    std::fprintf(stderr, "molearn: error: %s\n", e.what());
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "molearn: error: %s\n", e.what());
+    return kExitFailure;
+  }
+  return 0;
+}

@@ -1,0 +1,229 @@
+#include "molearn/data/dataset_file.hpp"
+
+#include <zlib.h>
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "molearn/core/atomic_file.hpp"
+#include "molearn/core/error.hpp"
+
+namespace molearn {
+
+static_assert(std::endian::native == std::endian::little,
+              "the dataset file stores little-endian data; add byte swapping for this platform");
+
+namespace {
+
+constexpr char kMagic[8] = {'\x89', 'M', 'L', 'D', 'S', '\r', '\n', '\x1a'};
+constexpr std::size_t kPreambleSize = 24;
+constexpr std::size_t kAlignment = 64;
+
+std::size_t data_offset(std::size_t header_length) {
+  const std::size_t end = kPreambleSize + header_length;
+  return (end + kAlignment - 1) / kAlignment * kAlignment;
+}
+
+std::uint32_t crc32_of(const std::vector<float>& values) {
+  // zlib's crc32 takes at most 4 GiB at a time.
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const auto* bytes = reinterpret_cast<const Bytef*>(values.data());
+  std::size_t left = values.size() * sizeof(float);
+  while (left > 0) {
+    const uInt chunk = static_cast<uInt>(std::min<std::size_t>(left, 1u << 30));
+    crc = crc32(crc, bytes, chunk);
+    bytes += chunk;
+    left -= chunk;
+  }
+  return static_cast<std::uint32_t>(crc);
+}
+
+nlohmann::json topology_to_json(const Topology& topology) {
+  nlohmann::json names = nlohmann::json::array(), res_names = nlohmann::json::array(),
+                 res_seqs = nlohmann::json::array(), chains = nlohmann::json::array(),
+                 elements = nlohmann::json::array(), hetero = nlohmann::json::array();
+  std::string ins_codes;
+  for (const Atom& a : topology.atoms()) {
+    names.push_back(a.name);
+    res_names.push_back(a.res_name);
+    res_seqs.push_back(a.res_seq);
+    ins_codes += a.ins_code;
+    chains.push_back(a.chain);
+    elements.push_back(a.element);
+    hetero.push_back(a.hetero);
+  }
+  return {{"name", names},   {"res_name", res_names}, {"res_seq", res_seqs}, {"ins_code", ins_codes},
+          {"chain", chains}, {"element", elements},   {"hetero", hetero}};
+}
+
+Topology topology_from_json(const nlohmann::json& j, std::size_t atoms) {
+  std::vector<Atom> list(atoms);
+  const std::string ins_codes = j.at("ins_code").get<std::string>();
+  for (const char* key : {"name", "res_name", "res_seq", "chain", "element", "hetero"})
+    if (j.at(key).size() != atoms) throw std::runtime_error(std::string("topology field '") + key + "' has the wrong length");
+  if (ins_codes.size() != atoms) throw std::runtime_error("topology field 'ins_code' has the wrong length");
+  for (std::size_t i = 0; i < atoms; ++i) {
+    Atom& a = list[i];
+    a.name = j["name"][i].get<std::string>();
+    a.res_name = j["res_name"][i].get<std::string>();
+    a.res_seq = j["res_seq"][i].get<int>();
+    a.ins_code = ins_codes[i];
+    a.chain = j["chain"][i].get<std::string>();
+    a.element = j["element"][i].get<std::string>();
+    a.hetero = j["hetero"][i].get<bool>();
+    a.serial = static_cast<int>(i + 1);
+  }
+  return Topology(std::move(list));
+}
+
+nlohmann::json header_of(const Dataset& d) {
+  nlohmann::json termini_n = nlohmann::json::array(), termini_c = nlohmann::json::array();
+  for (std::size_t r = 0; r < d.termini.size(); ++r) {
+    if (d.termini[r].n_terminal) termini_n.push_back(r);
+    if (d.termini[r].c_terminal) termini_c.push_back(r);
+  }
+  nlohmann::json origin_file = nlohmann::json::array(), origin_frame = nlohmann::json::array();
+  for (const auto& o : d.origins) {
+    origin_file.push_back(o.file);
+    origin_frame.push_back(o.frame);
+  }
+  return {
+      {"format", "molearn-dataset"},
+      {"version", kDatasetFormatVersion},
+      {"created_by", std::string("molearn ") + MOLEARN_VERSION},
+      {"frames", d.frame_count},
+      {"atoms", d.atom_count()},
+      {"dtype", "float32"},
+      {"byte_order", "little"},
+      {"layout", "frame,atom,xyz"},
+      {"data_crc32", crc32_of(d.coords)},
+      {"mean", d.mean},
+      {"std", d.std},
+      {"topology", topology_to_json(d.topology)},
+      {"termini", {{"n_terminal_residues", termini_n}, {"c_terminal_residues", termini_c}}},
+      {"split", {{"train", d.train_indices}, {"valid", d.valid_indices}}},
+      {"sources", d.sources},
+      {"topology_source", d.topology_source},
+      {"origins", {{"file", origin_file}, {"frame", origin_frame}}},
+      {"settings", d.settings},
+  };
+}
+
+struct RawHeader {
+  nlohmann::json json;
+  std::size_t data_offset = 0;
+  std::uintmax_t file_size = 0;
+};
+
+RawHeader read_raw_header(std::ifstream& in, const std::string& path) {
+  RawHeader raw;
+  std::error_code ec;
+  raw.file_size = std::filesystem::file_size(path, ec);
+  char preamble[kPreambleSize];
+  if (!in.read(preamble, kPreambleSize))
+    throw FormatError(path + ": too short to be a molearn dataset (" + std::to_string(raw.file_size) + " bytes)");
+  if (std::memcmp(preamble, kMagic, sizeof kMagic) != 0)
+    throw FormatError(path + ": not a molearn dataset (wrong magic bytes; expected a file written by 'molearn prepare')");
+  std::uint32_t version = 0;
+  std::uint64_t header_length = 0;
+  std::memcpy(&version, preamble + 8, 4);
+  std::memcpy(&header_length, preamble + 16, 8);
+  if (version != kDatasetFormatVersion)
+    throw FormatError(path + ": dataset format version " + std::to_string(version) + ", this molearn reads version " +
+                      std::to_string(kDatasetFormatVersion) + " (re-run 'molearn prepare' with this version)");
+  if (header_length > raw.file_size - kPreambleSize)
+    throw FormatError(path + ": truncated (header of " + std::to_string(header_length) + " bytes does not fit in the file)");
+  std::string text(header_length, '\0');
+  if (!in.read(text.data(), static_cast<std::streamsize>(header_length)))
+    throw FormatError(path + ": truncated while reading the header");
+  try {
+    raw.json = nlohmann::json::parse(text);
+  } catch (const std::exception& e) {
+    throw FormatError(path + ": corrupt header (invalid JSON: " + e.what() + ")");
+  }
+  raw.data_offset = data_offset(header_length);
+  return raw;
+}
+
+}  // namespace
+
+void write_dataset(const Dataset& dataset, const std::string& path) {
+  if (dataset.coords.size() != dataset.frame_count * dataset.atom_count() * 3)
+    throw InputError(path + ": dataset coordinates do not match frames x atoms x 3");
+  const std::string header = header_of(dataset).dump();
+  AtomicFile file(path);
+  auto& out = file.stream();
+  out.write(kMagic, sizeof kMagic);
+  const std::uint32_t version = kDatasetFormatVersion, reserved = 0;
+  const std::uint64_t length = header.size();
+  out.write(reinterpret_cast<const char*>(&version), 4);
+  out.write(reinterpret_cast<const char*>(&reserved), 4);
+  out.write(reinterpret_cast<const char*>(&length), 8);
+  out.write(header.data(), static_cast<std::streamsize>(header.size()));
+  const std::string padding(data_offset(header.size()) - kPreambleSize - header.size(), '\0');
+  out.write(padding.data(), static_cast<std::streamsize>(padding.size()));
+  out.write(reinterpret_cast<const char*>(dataset.coords.data()),
+            static_cast<std::streamsize>(dataset.coords.size() * sizeof(float)));
+  file.commit();
+}
+
+nlohmann::json read_dataset_header(const std::string& path) {
+  if (!std::filesystem::exists(path)) throw InputError(path + ": no such file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open file for reading");
+  return read_raw_header(in, path).json;
+}
+
+Dataset read_dataset(const std::string& path, bool load_coordinates) {
+  if (!std::filesystem::exists(path)) throw InputError(path + ": no such file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open file for reading");
+  const RawHeader raw = read_raw_header(in, path);
+  const nlohmann::json& h = raw.json;
+  Dataset d;
+  try {
+    if (h.at("format") != "molearn-dataset" || h.at("dtype") != "float32" || h.at("byte_order") != "little")
+      throw std::runtime_error("unsupported format, dtype or byte order");
+    d.frame_count = h.at("frames").get<std::size_t>();
+    const auto atoms = h.at("atoms").get<std::size_t>();
+    d.topology = topology_from_json(h.at("topology"), atoms);
+    d.mean = h.at("mean").get<double>();
+    d.std = h.at("std").get<double>();
+    d.termini.resize(d.topology.residue_count());
+    for (std::size_t r : h.at("termini").at("n_terminal_residues")) d.termini.at(r).n_terminal = true;
+    for (std::size_t r : h.at("termini").at("c_terminal_residues")) d.termini.at(r).c_terminal = true;
+    d.train_indices = h.at("split").at("train").get<std::vector<std::size_t>>();
+    d.valid_indices = h.at("split").at("valid").get<std::vector<std::size_t>>();
+    for (std::size_t i : d.train_indices) if (i >= d.frame_count) throw std::runtime_error("split index out of range");
+    for (std::size_t i : d.valid_indices) if (i >= d.frame_count) throw std::runtime_error("split index out of range");
+    d.sources = h.at("sources").get<std::vector<std::string>>();
+    d.topology_source = h.at("topology_source").get<std::string>();
+    const auto files = h.at("origins").at("file").get<std::vector<std::uint32_t>>();
+    const auto frames = h.at("origins").at("frame").get<std::vector<std::uint64_t>>();
+    for (std::size_t i = 0; i < files.size() && i < frames.size(); ++i) d.origins.push_back({files[i], frames[i]});
+    d.settings = h.value("settings", nlohmann::json::object());
+    if (!std::isfinite(d.std) || d.std <= 0 || !std::isfinite(d.mean)) throw std::runtime_error("invalid mean/std");
+  } catch (const FormatError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw FormatError(path + ": corrupt header: " + e.what());
+  }
+  const std::uintmax_t data_bytes = static_cast<std::uintmax_t>(d.frame_count) * d.atom_count() * 3 * sizeof(float);
+  if (raw.file_size != raw.data_offset + data_bytes)
+    throw FormatError(path + ": file is " + std::to_string(raw.file_size) + " bytes, expected " +
+                      std::to_string(raw.data_offset + data_bytes) + " for " + std::to_string(d.frame_count) +
+                      " frames x " + std::to_string(d.atom_count()) + " atoms (truncated or corrupt)");
+  if (!load_coordinates) return d;
+  d.coords.resize(d.frame_count * d.atom_count() * 3);
+  in.seekg(static_cast<std::streamoff>(raw.data_offset));
+  if (!in.read(reinterpret_cast<char*>(d.coords.data()), static_cast<std::streamsize>(data_bytes)))
+    throw FormatError(path + ": truncated while reading coordinates");
+  if (crc32_of(d.coords) != h.at("data_crc32").get<std::uint32_t>())
+    throw FormatError(path + ": coordinates do not match their checksum (the file is corrupt)");
+  return d;
+}
+
+}  // namespace molearn
