@@ -477,7 +477,7 @@ TEST_F(DcdDamaged, NonFiniteCoordinate) {
   const std::string msg = message_of<FormatError>([&] { reader.read(frame); });
   EXPECT_TRUE(contains(msg, "nan.dcd")) << msg;
   EXPECT_TRUE(contains(msg, "frame 2")) << msg;
-  EXPECT_TRUE(contains(msg, "atom 4, z")) << msg;
+  EXPECT_TRUE(contains(msg, "z of atom 3")) << msg;
 }
 
 // ---- frame count ----

@@ -286,9 +286,8 @@ std::uint64_t DcdReader::frame_offset(std::size_t index) const {
 void DcdReader::fail_truncated(std::size_t index, std::uint64_t available) const {
   const std::uint64_t expected = index == 0 ? first_frame_bytes_ : frame_bytes_;
   throw FormatError(path_ + ": frame " + std::to_string(index) + " (0-based) is truncated: expected " +
-                    std::to_string(expected) + " bytes (" + std::to_string(atom_count_) +
-                    " atoms), but the file ends after " + std::to_string(available) +
-                    " (was the writing program stopped?)");
+                    std::to_string(expected) + " bytes, found only " + std::to_string(available) +
+                    " before the end of the file (was the writing program stopped?)");
 }
 
 bool DcdReader::read(Frame& frame) {
@@ -369,8 +368,8 @@ void DcdReader::decode_frame(std::size_t index, const unsigned char* data, Frame
   if (bad) {
     const auto it = std::find_if(frame.xyz.begin(), frame.xyz.end(), [](float x) { return !std::isfinite(x); });
     const std::size_t at = static_cast<std::size_t>(it - frame.xyz.begin());
-    throw FormatError(path_ + ": frame " + std::to_string(index) + ": non-finite coordinate (atom " +
-                      std::to_string(at / 3 + 1) + ", " + "xyz"[at % 3] + ")");
+    throw FormatError(path_ + ": frame " + std::to_string(index) + ": non-finite coordinate (" + "xyz"[at % 3] +
+                      " of atom " + std::to_string(at / 3) + ", 0-based)");
   }
   if (index == 0 && fixed_count_ > 0) fixed_xyz_ = frame.xyz;
 

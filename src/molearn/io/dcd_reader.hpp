@@ -37,8 +37,10 @@ class DcdReader : public TrajectoryReader {
   const std::string& path() const override { return path_; }
   std::size_t atom_count() const override { return atom_count_; }
 
-  // Throws FormatError on a corrupt record marker, non-finite coordinates or a
-  // trailing partial frame.
+  // Fills xyz, the unit cell (angles in degrees; none when the file has no
+  // cell record or stores a zero box) and step = ISTART + i * NSAVC, time_ps =
+  // step * DELTA (0 when DELTA is unusable). Throws FormatError on a corrupt
+  // record marker, non-finite coordinates or a trailing partial frame.
   bool read(Frame& frame) override;
   // Moves to the next frame without reading it (except frame 0 of a file with
   // fixed atoms, whose coordinates later frames need).

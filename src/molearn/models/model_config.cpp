@@ -1,0 +1,34 @@
+#include "molearn/models/model_config.hpp"
+
+#include "molearn/core/error.hpp"
+
+namespace molearn {
+
+nlohmann::json ModelConfig::to_json() const {
+  return {{"architecture", architecture}, {"atoms", atoms},
+          {"latent_dim", latent_dim},     {"knn", knn},
+          {"depth", depth},               {"init_channels", init_channels},
+          {"channel_growth", channel_growth}, {"residual_blocks", residual_blocks},
+          {"dropout", dropout}};
+}
+
+ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
+  ModelConfig c;
+  try {
+    c.architecture = j.at("architecture").get<std::string>();
+    c.atoms = j.at("atoms").get<std::int64_t>();
+    c.latent_dim = j.at("latent_dim").get<std::int64_t>();
+    c.knn = j.value("knn", c.knn);
+    c.depth = j.value("depth", c.depth);
+    c.init_channels = j.value("init_channels", c.init_channels);
+    c.channel_growth = j.value("channel_growth", c.channel_growth);
+    c.residual_blocks = j.value("residual_blocks", c.residual_blocks);
+    c.dropout = j.value("dropout", c.dropout);
+  } catch (const std::exception& e) {
+    throw InputError(std::string("invalid model configuration: ") + e.what());
+  }
+  if (c.atoms < 1 || c.latent_dim < 1) throw InputError("invalid model configuration: atoms and latent_dim must be >= 1");
+  return c;
+}
+
+}  // namespace molearn

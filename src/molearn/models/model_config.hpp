@@ -1,0 +1,31 @@
+// Hyper-parameters of an autoencoder, stored in checkpoints. Plain data: no
+// torch, so the CLI can use it without including libtorch.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace molearn {
+
+struct ModelConfig {
+  std::string architecture = "foldingnet";  // "foldingnet" or "conv1d"
+  std::int64_t atoms = 0;                   // points per structure
+  std::int64_t latent_dim = 2;
+
+  // foldingnet
+  std::int64_t knn = 16;  // neighbours of the encoder's graph layers (capped below the atom count)
+
+  // conv1d (Ramaswamy et al., PRX 2021)
+  std::int64_t depth = 4;
+  std::int64_t init_channels = 32;
+  double channel_growth = 1.5;
+  std::int64_t residual_blocks = 0;  // extra residual blocks per level
+  double dropout = 0.0;
+
+  nlohmann::json to_json() const;
+  // Throws InputError on missing or invalid fields.
+  static ModelConfig from_json(const nlohmann::json& j);
+};
+
+}  // namespace molearn
