@@ -55,11 +55,12 @@ Timing time_mdtraj(const std::string& path, const std::string& top, int reps, in
   const std::string loader = path.ends_with(".xtc") ? "md.load_xtc" : "md.load_dcd";
   const std::string script =
       "import time, mdtraj as md\n"
+      "topology = md.load_topology('" + top + "')  # parsed once, outside the timing\n"
       "best = 1e300\n"
       "for r in range(" + std::to_string(reps) + "):\n"
       "    t = time.perf_counter(); n = 0\n"
       "    for p in range(" + std::to_string(passes) + "):\n"
-      "        n += " + loader + "('" + path + "', top='" + top + "').n_frames\n"
+      "        n += " + loader + "('" + path + "', top=topology).n_frames\n"
       "    best = min(best, time.perf_counter() - t)\n"
       "print(best, n)\n";
   const std::string script_path = (fs::temp_directory_path() / "molearn_bench_mdtraj.py").string();

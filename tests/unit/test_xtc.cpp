@@ -13,11 +13,10 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "molearn/core/error.hpp"
 #include "molearn/io/xtc_compression.hpp"
@@ -40,7 +39,8 @@ std::vector<std::uint8_t> load(const fs::path& path) {
 
 void save(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
 }
 
 const nlohmann::json& expected() {
@@ -91,7 +91,8 @@ Npy load_npy(const fs::path& path) {
     while (p < close && (header[p] == ',' || header[p] == ' ')) ++p;
   }
   const std::size_t data_start = start + header_len;
-  if (b.size() != data_start + 4 * count) throw std::runtime_error(path.string() + ": wrong data size");
+  if (b.size() != data_start + 4 * count)
+    throw std::runtime_error(path.string() + ": wrong data size");
   npy.data.resize(count);
   std::memcpy(npy.data.data(), b.data() + data_start, 4 * count);
   return npy;
@@ -126,14 +127,6 @@ void put_be32(std::vector<std::uint8_t>& b, std::size_t at, std::uint32_t v) {
   b[at + 3] = static_cast<std::uint8_t>(v);
 }
 
-// Reads every frame; returns how many.
-std::size_t read_all(XtcReader& reader) {
-  Frame f;
-  std::size_t n = 0;
-  while (reader.read(f)) ++n;
-  return n;
-}
-
 // Runs `f`, expects FormatError and returns its message.
 template <class F>
 std::string format_error(F&& f) {
@@ -146,13 +139,14 @@ std::string format_error(F&& f) {
   return {};
 }
 
-void expect_frame(const Frame& frame, const Npy& npy, std::size_t picked, const nlohmann::json& info,
-                  std::size_t info_index, const std::string& what) {
+void expect_frame(const Frame& frame, const Npy& npy, std::size_t picked,
+                  const nlohmann::json& info, std::size_t info_index, const std::string& what) {
   const std::size_t natoms = npy.shape[1];
   ASSERT_EQ(frame.xyz.size(), 3 * natoms) << what;
   float max_diff = 0;
   const float* ref = npy.data.data() + picked * 3 * natoms;
-  for (std::size_t k = 0; k < 3 * natoms; ++k) max_diff = std::max(max_diff, std::abs(frame.xyz[k] - ref[k]));
+  for (std::size_t k = 0; k < 3 * natoms; ++k)
+    max_diff = std::max(max_diff, std::abs(frame.xyz[k] - ref[k]));
   EXPECT_LE(max_diff, 1e-3f) << what;
   EXPECT_NEAR(frame.time_ps, info["time"][info_index].get<double>(), 1e-6) << what;
   EXPECT_EQ(frame.step, info["step"][info_index].get<long>()) << what;
@@ -191,7 +185,7 @@ TEST(XtcCompression, BitWidths) {
   EXPECT_EQ(xtc::bits_for_range(255), 8);
   EXPECT_EQ(xtc::bits_for_range(256), 9);
   EXPECT_EQ(xtc::bits_for_range(std::uint64_t{1} << 32), 32);  // capped as writers do
-  const std::uint32_t a[3] = {8, 8, 8};                       // 512
+  const std::uint32_t a[3] = {8, 8, 8};                        // 512
   EXPECT_EQ(xtc::bits_for_ranges(a), 10);
   const std::uint32_t b[3] = {71, 67, 37};  // frame0.xtc's first frame: 176009
   EXPECT_EQ(xtc::bits_for_ranges(b), 18);
@@ -266,7 +260,8 @@ TEST_P(XtcMatchesMdtraj, EveryFrame) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Xtc, XtcMatchesMdtraj,
-                         ::testing::Values("protein", "water", "tiny", "coarse", "fine", "big", "wide"),
+                         ::testing::Values("protein", "water", "tiny", "coarse", "fine", "big",
+                                           "wide"),
                          [](const auto& p) { return p.param; });
 
 TEST(XtcReader, FixturesCoverTheDecoderPaths) {
@@ -278,8 +273,8 @@ TEST(XtcReader, FixturesCoverTheDecoderPaths) {
   // wide: the x range exceeds 2^24 integer units -> separate bit fields.
   const std::vector<std::uint8_t> wide = load(fixture_dir() / "wide.xtc");
   const auto be = [&](std::size_t at) {
-    return static_cast<std::int32_t>(static_cast<std::uint32_t>(wide[at]) << 24 | wide[at + 1] << 16 |
-                                     wide[at + 2] << 8 | wide[at + 3]);
+    return static_cast<std::int32_t>(static_cast<std::uint32_t>(wide[at]) << 24 |
+                                     wide[at + 1] << 16 | wide[at + 2] << 8 | wide[at + 3]);
   };
   EXPECT_GT(std::int64_t{be(72)} - be(60) + 1, xtc::kMaxPackedRange);
   // big: the packed triple needs more than 64 bits.
@@ -389,7 +384,8 @@ TEST(XtcErrors, TruncatedInFrame5) {
     save(path, std::vector<std::uint8_t>(full.begin(), full.begin() + static_cast<long>(cut)));
     XtcReader reader(path);
     Frame frame;
-    for (int i = 0; i < 5; ++i) ASSERT_TRUE(reader.read(frame)) << "frame " << i << ", cut at " << cut;
+    for (int i = 0; i < 5; ++i)
+      ASSERT_TRUE(reader.read(frame)) << "frame " << i << ", cut at " << cut;
     const std::string msg = format_error([&] { reader.read(frame); });
     EXPECT_NE(msg.find(path), std::string::npos) << msg;
     EXPECT_NE(msg.find("frame 5 (0-based)"), std::string::npos) << msg;
@@ -407,7 +403,214 @@ TEST(XtcErrors, TruncatedUncompressed) {
   const std::vector<std::size_t> offsets = record_offsets(full);
   ASSERT_EQ(offsets.size(), 6u);
   const std::string path = tmp.file("cut.xtc");
-  save(path, std::vector<std::uint8_t>(full.begin(), full.begin() + static_cast<long>(offsets[3] + 60)));
+  save(path,
+       std::vector<std::uint8_t>(full.begin(), full.begin() + static_cast<long>(offsets[3] + 60)));
   XtcReader reader(path);
-  EXPECT_EQ(read_all_until_error(reader), 3u);
+  Frame frame;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(reader.read(frame));
+  const std::string msg = format_error([&] { reader.read(frame); });
+  EXPECT_NE(msg.find("frame 3 (0-based)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
+}
+
+TEST(XtcErrors, EmptyFile) {
+  TempDir tmp;
+  save(tmp.file("empty.xtc"), {});
+  const std::string msg = format_error([&] { XtcReader reader(tmp.file("empty.xtc")); });
+  EXPECT_NE(msg.find("empty.xtc"), std::string::npos) << msg;
+}
+
+TEST(XtcErrors, CorruptMagic) {
+  TempDir tmp;
+  std::vector<std::uint8_t> bytes = load(fixture_dir() / "water.xtc");
+  const std::vector<std::size_t> offsets = record_offsets(bytes);
+
+  // In the first record the constructor already fails.
+  std::vector<std::uint8_t> first = bytes;
+  first[3] ^= 0x40;
+  save(tmp.file("first.xtc"), first);
+  std::string msg = format_error([&] { XtcReader reader(tmp.file("first.xtc")); });
+  EXPECT_NE(msg.find("first.xtc"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("frame 0 (0-based)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("magic"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("1995"), std::string::npos) << msg;
+
+  // Later, read() and skip() fail at that frame.
+  put_be32(bytes, offsets[4], 1996);
+  save(tmp.file("later.xtc"), bytes);
+  XtcReader reader(tmp.file("later.xtc"));
+  Frame frame;
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(reader.read(frame));
+  msg = format_error([&] { reader.read(frame); });
+  EXPECT_NE(msg.find("frame 4 (0-based)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("magic number is 1996, expected 1995"), std::string::npos) << msg;
+  // The reader refuses to go on after an error instead of reading garbage.
+  msg = format_error([&] { reader.read(frame); });
+  EXPECT_NE(msg.find("frame 4 (0-based)"), std::string::npos) << msg;
+}
+
+TEST(XtcErrors, AtomCountChanges) {
+  TempDir tmp;
+  std::vector<std::uint8_t> bytes = load(fixture_dir() / "protein.xtc");
+  const std::vector<std::uint8_t> water = load(fixture_dir() / "water.xtc");
+  bytes.insert(bytes.end(), water.begin(), water.end());
+  save(tmp.file("mixed.xtc"), bytes);
+  XtcReader reader(tmp.file("mixed.xtc"));
+  for (int i = 0; i < 12; ++i) ASSERT_TRUE(reader.skip());
+  const std::string msg = format_error([&] { reader.skip(); });
+  EXPECT_NE(msg.find("frame 12 (0-based)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("atom count is 290, expected 240"), std::string::npos) << msg;
+
+  // The two counts of one record disagree.
+  std::vector<std::uint8_t> one = load(fixture_dir() / "protein.xtc");
+  put_be32(one, record_offsets(one)[2] + 52, 241);
+  save(tmp.file("two.xtc"), one);
+  XtcReader second(tmp.file("two.xtc"));
+  Frame frame;
+  ASSERT_TRUE(second.read(frame));
+  ASSERT_TRUE(second.read(frame));
+  EXPECT_NE(format_error([&] { second.read(frame); }).find("frame 2 (0-based)"), std::string::npos);
+}
+
+TEST(XtcErrors, ByteCountBeyondFile) {
+  TempDir tmp;
+  std::vector<std::uint8_t> bytes = load(fixture_dir() / "protein.xtc");
+  put_be32(bytes, record_offsets(bytes)[3] + 88, 1u << 30);
+  save(tmp.file("huge.xtc"), bytes);
+  XtcReader reader(tmp.file("huge.xtc"));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(reader.skip());
+  const std::string msg = format_error([&] { reader.skip(); });
+  EXPECT_NE(msg.find("frame 3 (0-based)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("1073741824"), std::string::npos) << msg;
+
+  put_be32(bytes, record_offsets(load(fixture_dir() / "protein.xtc"))[3] + 88, 0x80000000u);
+  save(tmp.file("negative.xtc"), bytes);
+  XtcReader neg(tmp.file("negative.xtc"));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(neg.skip());
+  EXPECT_NE(format_error([&] { neg.skip(); }).find("frame 3 (0-based)"), std::string::npos);
+}
+
+TEST(XtcErrors, DecodingRunsPastTheBlock) {
+  // A byte count too small for the atoms: the decoder must stop at the end of
+  // the block (the next bytes belong to the next record).
+  TempDir tmp;
+  std::vector<std::uint8_t> bytes = load(fixture_dir() / "water.xtc");
+  put_be32(bytes, record_offsets(bytes)[4] + 88, 100);  // of ~1000
+  save(tmp.file("short.xtc"), bytes);
+  XtcReader reader(tmp.file("short.xtc"));
+  Frame frame;
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(reader.read(frame));
+  const std::string msg = format_error([&] { reader.read(frame); });
+  EXPECT_NE(msg.find("frame 4 (0-based)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("end early"), std::string::npos) << msg;
+
+  // Far too small for the atom count: refused before decoding.
+  put_be32(bytes, record_offsets(load(fixture_dir() / "water.xtc"))[4] + 88, 16);
+  save(tmp.file("tiny_block.xtc"), bytes);
+  XtcReader second(tmp.file("tiny_block.xtc"));
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(second.skip());
+  EXPECT_NE(format_error([&] { second.read(frame); }).find("cannot hold 290 atoms"),
+            std::string::npos);
+}
+
+TEST(XtcErrors, ImpossibleHeaderValues) {
+  TempDir tmp;
+  const std::vector<std::uint8_t> good = load(fixture_dir() / "protein.xtc");
+  const std::size_t at = record_offsets(good)[1];
+  const std::uint32_t nan = std::bit_cast<std::uint32_t>(std::numeric_limits<float>::quiet_NaN());
+  struct Case {
+    std::size_t field;
+    std::uint32_t value;
+    const char* says;
+  };
+  const Case cases[] = {
+      {84, 80, "smallidx"}, {84, 3, "smallidx"},
+      {12, nan, "time"},    {56, nan, "precision"},
+      {56, 0, "precision"}, {20, nan, "box"},
+      {60, 5000, "minint"}, {4, 0xffffffffu, "atom count"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::uint8_t> bytes = good;
+    put_be32(bytes, at + c.field, c.value);
+    save(tmp.file("bad.xtc"), bytes);
+    XtcReader reader(tmp.file("bad.xtc"));
+    Frame frame;
+    ASSERT_TRUE(reader.read(frame));
+    const std::string msg = format_error([&] { reader.read(frame); });
+    EXPECT_NE(msg.find("frame 1 (0-based)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(c.says), std::string::npos) << "field " << c.field << ": " << msg;
+  }
+}
+
+TEST(XtcErrors, UncompressedNaN) {
+  TempDir tmp;
+  std::vector<std::uint8_t> bytes = load(fixture_dir() / "tiny.xtc");
+  put_be32(bytes, record_offsets(bytes)[2] + 56 + 4 * 5,
+           std::bit_cast<std::uint32_t>(std::numeric_limits<float>::quiet_NaN()));
+  save(tmp.file("nan.xtc"), bytes);
+  XtcReader reader(tmp.file("nan.xtc"));
+  Frame frame;
+  ASSERT_TRUE(reader.read(frame));
+  ASSERT_TRUE(reader.read(frame));
+  EXPECT_NE(format_error([&] { reader.read(frame); }).find("frame 2 (0-based)"), std::string::npos);
+}
+
+// Random damage must end in success or FormatError: never a crash, an
+// out-of-bounds access (run under ASan to be sure) or a hang.
+TEST(XtcFuzz, RandomDamageNeverCrashes) {
+  TempDir tmp;
+  std::mt19937 rng(12345);
+  std::size_t failures = 0, runs = 0;
+  for (const char* name : {"protein", "water", "coarse", "big", "wide", "tiny"}) {
+    const std::vector<std::uint8_t> good = load(fixture_dir() / (std::string(name) + ".xtc"));
+    for (int trial = 0; trial < 80; ++trial) {
+      std::vector<std::uint8_t> bytes = good;
+      const int flips = 1 + static_cast<int>(rng() % 4);
+      for (int f = 0; f < flips; ++f)
+        bytes[rng() % bytes.size()] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
+      if (trial % 5 == 0) bytes.resize(rng() % bytes.size() + 1);
+      save(tmp.file("fuzz.xtc"), bytes);
+      ++runs;
+      try {
+        XtcReader reader(tmp.file("fuzz.xtc"));
+        Frame frame;
+        while (reader.read(frame)) {
+        }
+      } catch (const FormatError&) {
+        ++failures;
+      }
+    }
+  }
+  EXPECT_GT(failures, runs / 4);  // most damage is noticed
+}
+
+TEST(XtcFuzz, TruncationIsAlwaysNoticed) {
+  TempDir tmp;
+  const std::vector<std::uint8_t> good = load(fixture_dir() / "coarse.xtc");
+  const std::vector<std::size_t> offsets = record_offsets(good);
+  // Every byte of the first two records, then a sample of the rest (each cut
+  // costs a file; the bytes of later records are no different).
+  std::vector<std::size_t> cuts(offsets.begin() + 1, offsets.end());  // clean ends
+  for (std::size_t cut = 1; cut < good.size(); cut += cut < offsets[2] + 8 ? 1 : 11)
+    cuts.push_back(cut);
+  for (const std::size_t cut : cuts) {
+    save(tmp.file("cut.xtc"),
+         std::vector<std::uint8_t>(good.begin(), good.begin() + static_cast<long>(cut)));
+    const auto boundary = std::find(offsets.begin(), offsets.end(), cut);
+    std::size_t frames = 0;
+    bool failed = false;
+    try {
+      XtcReader reader(tmp.file("cut.xtc"));
+      Frame frame;
+      while (reader.read(frame)) ++frames;
+    } catch (const FormatError&) {
+      failed = true;
+    }
+    if (boundary != offsets.end()) {
+      EXPECT_FALSE(failed) << "cut at record boundary " << cut;
+      EXPECT_EQ(frames, static_cast<std::size_t>(boundary - offsets.begin()));
+    } else {
+      EXPECT_TRUE(failed) << "cut at " << cut << " was not noticed";
+    }
+  }
 }

@@ -9,5 +9,12 @@ namespace molearn::cli {
 void add_prepare_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_convert_command(CLI::App& app);
+void add_train_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
+void add_export_command(CLI::App& app);
+
+// Thrown when the user interrupted long work that can be resumed; main()
+// exits with 130 as shells do for Ctrl-C.
+struct Interrupted {};
 
 }  // namespace molearn::cli

@@ -13,6 +13,7 @@ namespace {
 constexpr int kExitFailure = 1;
 constexpr int kExitBadInput = 2;
 constexpr int kExitOutput = 3;
+constexpr int kExitInterrupted = 130;
 
 }  // namespace
 
@@ -25,14 +26,21 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  molearn prepare traj.dcd --top topology.pdb -o data.mlds\n"
       "  molearn info data.mlds\n"
+      "  molearn train data.mlds -o run/ --epochs 30\n"
+      "  molearn generate run/best.ckpt --interpolate 0,5 --steps 20 --data data.mlds -o path.pdb\n"
       "Run 'molearn SUBCOMMAND --help' for the options of each subcommand.");
   molearn::cli::add_prepare_command(app);
   molearn::cli::add_info_command(app);
   molearn::cli::add_convert_command(app);
+  molearn::cli::add_train_command(app);
+  molearn::cli::add_generate_command(app);
+  molearn::cli::add_export_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const molearn::cli::Interrupted&) {
+    return kExitInterrupted;
   } catch (const molearn::OutputError& e) {
     std::fprintf(stderr, "molearn: error: %s\n", e.what());
     return kExitOutput;

@@ -39,6 +39,12 @@ class OutputError : public Error {
   using Error::Error;
 };
 
+// Training produced a non-finite loss; the last good checkpoint is kept.
+class TrainingDivergedError : public Error {
+ public:
+  using Error::Error;
+};
+
 // Functionality that exists in the interface but is not implemented yet.
 class NotImplementedError : public Error {
  public:

@@ -41,6 +41,8 @@ std::uint32_t crc32_of(const std::vector<float>& values) {
   return static_cast<std::uint32_t>(crc);
 }
 
+}  // namespace
+
 nlohmann::json topology_to_json(const Topology& topology) {
   nlohmann::json names = nlohmann::json::array(), res_names = nlohmann::json::array(),
                  res_seqs = nlohmann::json::array(), chains = nlohmann::json::array(),
@@ -63,7 +65,7 @@ Topology topology_from_json(const nlohmann::json& j, std::size_t atoms) {
   std::vector<Atom> list(atoms);
   const std::string ins_codes = j.at("ins_code").get<std::string>();
   for (const char* key : {"name", "res_name", "res_seq", "chain", "element", "hetero"})
-    if (j.at(key).size() != atoms) throw std::runtime_error(std::string("topology field '") + key + "' has the wrong length");
+    if (j.at(key).size() != atoms) throw FormatError(std::string("topology field '") + key + "' has the wrong length");
   if (ins_codes.size() != atoms) throw std::runtime_error("topology field 'ins_code' has the wrong length");
   for (std::size_t i = 0; i < atoms; ++i) {
     Atom& a = list[i];
@@ -78,6 +80,8 @@ Topology topology_from_json(const nlohmann::json& j, std::size_t atoms) {
   }
   return Topology(std::move(list));
 }
+
+namespace {
 
 nlohmann::json header_of(const Dataset& d) {
   nlohmann::json termini_n = nlohmann::json::array(), termini_c = nlohmann::json::array();
@@ -206,8 +210,6 @@ Dataset read_dataset(const std::string& path, bool load_coordinates) {
     for (std::size_t i = 0; i < files.size() && i < frames.size(); ++i) d.origins.push_back({files[i], frames[i]});
     d.settings = h.value("settings", nlohmann::json::object());
     if (!std::isfinite(d.std) || d.std <= 0 || !std::isfinite(d.mean)) throw std::runtime_error("invalid mean/std");
-  } catch (const FormatError&) {
-    throw;
   } catch (const std::exception& e) {
     throw FormatError(path + ": corrupt header: " + e.what());
   }

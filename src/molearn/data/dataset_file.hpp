@@ -29,6 +29,11 @@ void write_dataset(const Dataset& dataset, const std::string& path);
 // the checksum is not verified. Throws FormatError naming the file.
 Dataset read_dataset(const std::string& path, bool load_coordinates = true);
 
+// Per-atom topology arrays as stored in the header (also used by checkpoints).
+nlohmann::json topology_to_json(const Topology& topology);
+// Throws FormatError when the arrays are inconsistent or `atoms` long.
+Topology topology_from_json(const nlohmann::json& j, std::size_t atoms);
+
 // The header as stored, for `molearn info --json`.
 nlohmann::json read_dataset_header(const std::string& path);
 

@@ -46,7 +46,8 @@ inline std::uint32_t divmod96(std::uint32_t limbs[3], std::uint32_t d) {
 // Unpacks a mixed-radix triple of `nbits` bits: the writer packed
 // N = (v0 * r1 + v1) * r2 + v2. Uses the narrowest arithmetic that holds N;
 // nbits <= 72 by construction (radices <= 2^24).
-inline void unpack_triple(BitReader& in, int nbits, const std::uint32_t r[3], std::uint32_t v[3]) {
+[[gnu::always_inline]] inline void unpack_triple(BitReader& in, int nbits, const std::uint32_t r[3],
+                                                 std::uint32_t v[3]) {
   if (nbits <= 32) {
     std::uint32_t n = read_le_bytes(in, nbits);
     v[2] = n % r[2];
@@ -73,6 +74,32 @@ inline void unpack_triple(BitReader& in, int nbits, const std::uint32_t r[3], st
   }
 }
 
+// Division of a 32-bit number by a fixed divisor d >= 2 as a multiplication
+// by the 64-bit reciprocal c = ceil(2^64 / d): floor(n / d) is the high half
+// of c * n for every 32-bit n (Lemire, Kaser & Kurz 2019). The small-atom
+// radix changes rarely (with smallidx) while every small atom needs two
+// divisions, so this replaces a hardware divide by a multiply.
+__extension__ typedef unsigned __int128 uint128;  // GCC/Clang; __extension__ keeps -pedantic quiet
+
+struct Reciprocal {
+  std::uint64_t c = 0;
+  std::uint32_t d = 1;
+  explicit Reciprocal(std::uint32_t divisor) : c(~std::uint64_t{0} / divisor + 1), d(divisor) {}
+  std::uint32_t quotient(std::uint32_t n) const {
+    return static_cast<std::uint32_t>((static_cast<uint128>(c) * n) >> 64);
+  }
+};
+
+// unpack_triple() for the small atoms: three equal radices, <= 32 bits.
+inline void unpack_small_triple(BitReader& in, int nbits, const Reciprocal& radix,
+                                std::uint32_t v[3]) {
+  const std::uint32_t n = read_le_bytes(in, nbits);
+  const std::uint32_t q = radix.quotient(n);
+  v[2] = n - q * radix.d;
+  v[0] = radix.quotient(q);
+  v[1] = q - v[0] * radix.d;
+}
+
 [[noreturn]] void corrupt(const std::string& what) { throw FormatError(what); }
 
 }  // namespace
@@ -93,8 +120,8 @@ void validate_header(const CompressedHeader& h) {
     corrupt("precision is " + std::to_string(h.precision) + ", expected a positive number");
   for (int k = 0; k < 3; ++k)
     if (h.minint[k] > h.maxint[k])
-      corrupt("integer bounding box has minint[" + std::to_string(k) + "] = " +
-              std::to_string(h.minint[k]) + " > maxint = " + std::to_string(h.maxint[k]));
+      corrupt("integer bounding box has minint[" + std::to_string(k) +
+              "] = " + std::to_string(h.minint[k]) + " > maxint = " + std::to_string(h.maxint[k]));
   if (h.smallidx < kFirstIdx || h.smallidx >= kLastIdx)
     corrupt("smallidx is " + std::to_string(h.smallidx) + ", expected " +
             std::to_string(kFirstIdx) + ".." + std::to_string(kLastIdx - 1));
@@ -138,10 +165,13 @@ void decompress_coords(const CompressedHeader& h, const std::uint8_t* data, std:
   // Deltas of small atoms are sent offset by half their radix, so that they
   // are non-negative. Both follow smallidx.
   std::uint32_t small_radix[3];
+  Reciprocal small_reciprocal(8);
   std::int64_t small_offset = 0;
   auto set_small = [&] {
-    small_radix[0] = small_radix[1] = small_radix[2] = static_cast<std::uint32_t>(kMagicInts[smallidx]);
-    small_offset = kMagicInts[smallidx] / 2;
+    const auto radix = static_cast<std::uint32_t>(kMagicInts[smallidx]);
+    small_radix[0] = small_radix[1] = small_radix[2] = radix;
+    small_reciprocal = Reciprocal(radix);
+    small_offset = radix / 2;
   };
   set_small();
 
@@ -178,7 +208,10 @@ void decompress_coords(const CompressedHeader& h, const std::uint8_t* data, std:
       std::int64_t prev[3] = {large[0], large[1], large[2]};
       for (std::size_t k = 0; k < n_small; ++k) {
         std::uint32_t d[3];
-        unpack_triple(in, smallidx, small_radix, d);
+        if (smallidx <= 32)
+          unpack_small_triple(in, smallidx, small_reciprocal, d);
+        else
+          unpack_triple(in, smallidx, small_radix, d);
         const std::int64_t cur[3] = {prev[0] + d[0] - small_offset, prev[1] + d[1] - small_offset,
                                      prev[2] + d[2] - small_offset};
         emit(cur);

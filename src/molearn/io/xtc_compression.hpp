@@ -38,15 +38,14 @@ namespace molearn::xtc {
 // that a triple of numbers below kMagicInts[i] packs into exactly i bits;
 // entries below kFirstIdx are unused. This table is part of the format.
 inline constexpr std::array<std::int32_t, 73> kMagicInts = {
-    0,       0,       0,       0,       0,        0,        0,        0,        0,
-    8,       10,      12,      16,      20,       25,       32,       40,       50,
-    64,      80,      101,     128,     161,      203,      256,      322,      406,
-    512,     645,     812,     1024,    1290,     1625,     2048,     2580,     3250,
-    4096,    5060,    6501,    8192,    10321,    13003,    16384,    20642,    26007,
-    32768,   41285,   52015,   65536,   82570,    104031,   131072,   165140,   208063,
-    262144,  330280,  416127,  524287,  660561,   832255,   1048576,  1321122,  1664510,
-    2097152, 2642245, 3329021, 4194304, 5284491,  6658042,  8388607,  10568983, 13316085,
-    16777216};
+    0,        0,        0,       0,       0,       0,       0,       0,       0,       8,
+    10,       12,       16,      20,      25,      32,      40,      50,      64,      80,
+    101,      128,      161,     203,     256,     322,     406,     512,     645,     812,
+    1024,     1290,     1625,    2048,    2580,    3250,    4096,    5060,    6501,    8192,
+    10321,    13003,    16384,   20642,   26007,   32768,   41285,   52015,   65536,   82570,
+    104031,   131072,   165140,  208063,  262144,  330280,  416127,  524287,  660561,  832255,
+    1048576,  1321122,  1664510, 2097152, 2642245, 3329021, 4194304, 5284491, 6658042, 8388607,
+    10568983, 13316085, 16777216};
 inline constexpr int kFirstIdx = 9;                                   // smallest usable smallidx
 inline constexpr int kLastIdx = static_cast<int>(kMagicInts.size());  // one past the largest
 
@@ -56,7 +55,7 @@ inline constexpr std::int64_t kMaxPackedRange = 0xffffff;
 
 // The fields of a compressed frame header that the decoder needs.
 struct CompressedHeader {
-  float precision = 1000;   // integer units per nm
+  float precision = 1000;  // integer units per nm
   std::int32_t minint[3] = {0, 0, 0};
   std::int32_t maxint[3] = {0, 0, 0};
   std::int32_t smallidx = kFirstIdx;

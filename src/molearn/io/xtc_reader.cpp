@@ -17,7 +17,7 @@ constexpr std::int32_t kMagic = 1995;
 // GROMACS >= 2023.2 writes this magic (with a 64-bit byte count) for systems
 // too large for the classic record; recognised only to say so clearly.
 constexpr std::int32_t kMagicLarge = 2023;
-constexpr std::size_t kBaseHeaderSize = 56;    // magic natoms step time box[9] natoms
+constexpr std::size_t kBaseHeaderSize = 56;     // magic natoms step time box[9] natoms
 constexpr std::size_t kPackingHeaderSize = 36;  // precision minint[3] maxint[3] smallidx nbytes
 constexpr std::size_t kMaxUncompressedAtoms = 9;
 constexpr float kNmToAngstrom = 10.0f;
@@ -60,7 +60,16 @@ std::optional<UnitCell> cell_from_box(const float box[9]) {
   return cell;
 }
 
-std::uint64_t padded(std::uint32_t nbytes) { return (std::uint64_t{nbytes} + 3) & ~std::uint64_t{3}; }
+std::string bad_magic(std::int32_t magic) {
+  if (magic == kMagicLarge)
+    return "magic number 2023 marks GROMACS' large-system XTC variant, which is not supported";
+  return "magic number is " + std::to_string(magic) + ", expected " + std::to_string(kMagic) +
+         " (is this an XTC file?)";
+}
+
+std::uint64_t padded(std::uint32_t nbytes) {
+  return (std::uint64_t{nbytes} + 3) & ~std::uint64_t{3};
+}
 
 }  // namespace
 
@@ -75,14 +84,13 @@ XtcReader::XtcReader(std::string path) : path_(std::move(path)) {
   // rewind, so that read() sees every record the same way.
   std::uint8_t head[kBaseHeaderSize];
   const std::size_t got = std::fread(head, 1, kBaseHeaderSize, file_.get());
+  if (got == 0 && std::ferror(file_.get()))
+    throw InputError(path_ + ": cannot read: " + std::strerror(errno));
   if (got == 0) throw FormatError(path_ + ": empty file, expected at least one XTC frame");
   if (got < kBaseHeaderSize)
     fail("truncated frame header: expected " + std::to_string(kBaseHeaderSize) +
          " bytes, the file ends after " + std::to_string(got));
-  const std::int32_t magic = be_i32(head);
-  if (magic != kMagic)
-    fail("magic number is " + std::to_string(magic) + ", expected " + std::to_string(kMagic) +
-         " (is this an XTC file?)");
+  if (const std::int32_t magic = be_i32(head); magic != kMagic) fail(bad_magic(magic));
   const std::int32_t natoms = be_i32(head + 4);
   if (natoms <= 0) fail("atom count is " + std::to_string(natoms) + ", expected a positive number");
   natoms_ = static_cast<std::size_t>(natoms);
@@ -118,12 +126,7 @@ bool XtcReader::read_record_header(RecordHeader& h) {
   }
   offset_ += got;
 
-  const std::int32_t magic = be_i32(b);
-  if (magic != kMagic) {
-    if (magic == kMagicLarge)
-      fail("magic number 2023 marks GROMACS' large-system XTC variant, which is not supported");
-    fail("magic number is " + std::to_string(magic) + ", expected " + std::to_string(kMagic));
-  }
+  if (const std::int32_t magic = be_i32(b); magic != kMagic) fail(bad_magic(magic));
   const std::int32_t n1 = be_i32(b + 4);
   const std::int32_t n2 = be_i32(b + 52);
   if (n1 < 0 || static_cast<std::size_t>(n1) != natoms_)
@@ -137,7 +140,8 @@ bool XtcReader::read_record_header(RecordHeader& h) {
   if (!std::isfinite(h.time)) fail("time is not a finite number");
   for (int k = 0; k < 9; ++k) {
     h.box[k] = be_f32(b + 16 + 4 * k);
-    if (!std::isfinite(h.box[k])) fail("box vector component " + std::to_string(k) + " is not finite");
+    if (!std::isfinite(h.box[k]))
+      fail("box vector component " + std::to_string(k) + " is not finite");
   }
   if (natoms_ <= kMaxUncompressedAtoms) return true;
 
@@ -156,6 +160,12 @@ bool XtcReader::read_record_header(RecordHeader& h) {
   const std::int32_t nbytes = be_i32(c + 32);
   if (nbytes < 0) fail("compressed size is " + std::to_string(nbytes) + ", expected >= 0");
   h.nbytes = static_cast<std::uint32_t>(nbytes);
+  // Every atom costs at least 2 bits (a large one: >= 1 bit of position and
+  // the run flag; small ones >= 9 bits). Checked before read() sizes the
+  // frame, so that a damaged atom count cannot make us allocate gigabytes.
+  if (natoms_ > 4 * std::uint64_t{h.nbytes})
+    fail("a compressed block of " + std::to_string(h.nbytes) + " bytes cannot hold " +
+         std::to_string(natoms_) + " atoms");
   const std::uint64_t remaining = bytes_remaining();
   if (padded(h.nbytes) > remaining) {
     // Maybe the file grew; look once more before calling it truncated.

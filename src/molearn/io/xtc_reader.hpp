@@ -67,8 +67,8 @@ class XtcReader : public TrajectoryReader {
   std::unique_ptr<std::FILE, FileCloser> file_;
   std::size_t natoms_ = 0;
   std::uint64_t file_size_ = 0;
-  std::uint64_t offset_ = 0;  // of the next unread byte
-  std::string error_;         // set once reading has failed
+  std::uint64_t offset_ = 0;                // of the next unread byte
+  std::string error_;                       // set once reading has failed
   std::vector<std::uint8_t> header_bytes_;  // one record header (+ small-system coordinates)
   std::vector<std::uint8_t> packed_;        // compressed block, reused across frames
 };

@@ -1,0 +1,58 @@
+// `molearn generate`: structures from a trained model.
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include "commands.hpp"
+#include "molearn/core/error.hpp"
+#include "molearn/train/generation.hpp"
+
+namespace molearn::cli {
+
+namespace {
+
+struct GenerateArgs {
+  GenerateOptions options;
+  std::vector<std::string> latent;
+  std::string interpolate;
+};
+
+std::pair<std::size_t, std::size_t> parse_frame_pair(const std::string& text) {
+  const auto values = parse_latent_point(text);
+  if (values.size() != 2 || values[0] < 0 || values[1] < 0 || values[0] != std::floor(values[0]) ||
+      values[1] != std::floor(values[1]))
+    throw InputError("--interpolate takes two frame indices 'i,j' (0-based), got '" + text + "'");
+  return {static_cast<std::size_t>(values[0]), static_cast<std::size_t>(values[1])};
+}
+
+void run_generate(GenerateArgs& args) {
+  for (const auto& text : args.latent) args.options.latent_points.push_back(parse_latent_point(text));
+  if (!args.interpolate.empty()) args.options.interpolate = parse_frame_pair(args.interpolate);
+  const GenerateResult result = generate_structures(args.options);
+  std::printf("wrote %zu structures x %zu atoms to %s\n", result.structures, result.atoms,
+              args.options.output.c_str());
+}
+
+}  // namespace
+
+void add_generate_command(CLI::App& app) {
+  auto args = std::make_shared<GenerateArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "generate", "Decode latent points, or a straight latent path between two dataset frames, into structures "
+                  "(in A, with the training topology) written as multi-model PDB or DCD.");
+  cmd->add_option("checkpoint", args->options.checkpoint, "Checkpoint written by 'molearn train'")->required();
+  cmd->add_option("--latent", args->latent, "A latent point 'x,y' (repeat for several)");
+  cmd->add_option("--interpolate", args->interpolate, "Two dataset frames 'i,j' (0-based) to interpolate between");
+  cmd->add_option("--steps", args->options.steps, "Structures along the path, both ends included")->capture_default_str();
+  cmd->add_option("--data", args->options.dataset, "Dataset for --interpolate (default: the training dataset)");
+  cmd->add_option("-o,--output", args->options.output, "Output file (.pdb or .dcd)")->required();
+  cmd->add_option("--threads", args->options.threads, "Threads (0: all cores)")->capture_default_str();
+  cmd->footer(
+      "Examples:\n"
+      "  molearn generate run/best.ckpt --latent 0.1,-0.3 --latent 0.5,0.5 -o points.pdb\n"
+      "  molearn generate run/best.ckpt --interpolate 0,15 --steps 20 -o path.dcd\n"
+      "  molearn generate run/best.ckpt --interpolate 2,7 --data murd.mlds -o path.pdb");
+  cmd->callback([args] { run_generate(*args); });
+}
+
+}  // namespace molearn::cli

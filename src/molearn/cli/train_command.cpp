@@ -1,0 +1,96 @@
+// `molearn train`: fit an autoencoder to a prepared dataset.
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+
+#include "commands.hpp"
+#include "molearn/train/trainer.hpp"
+#include "progress.hpp"
+
+namespace molearn::cli {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void request_stop(int) { g_stop.store(true); }
+
+std::string format_duration(double seconds) {
+  const long s = static_cast<long>(seconds + 0.5);
+  char text[32];
+  if (s >= 3600) std::snprintf(text, sizeof text, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
+  else std::snprintf(text, sizeof text, "%ldm%02lds", s / 60, s % 60);
+  return text;
+}
+
+void run_train(const TrainOptions& options) {
+  g_stop.store(false);
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
+  ProgressLine line;
+  TrainObserver observer;
+  observer.stop_requested = &g_stop;
+  observer.on_message = [&line](const std::string& text) {
+    line.finish();
+    std::printf("%s\n", text.c_str());
+    std::fflush(stdout);
+  };
+  observer.on_batch = [&line](const BatchProgress& p) {
+    char text[160];
+    std::snprintf(text, sizeof text, "epoch %d/%d  batch %zu/%zu  loss %.5f  ETA %s", p.epoch, p.max_epochs, p.batch,
+                  p.batches, p.loss, format_duration(p.eta_seconds).c_str());
+    line.update(text);
+  };
+  observer.on_epoch = [&line](const EpochRecord& r) {
+    line.finish();
+    std::printf("epoch %4d  train %.5f  valid %.5f  valid RMSD %.3f A  %.2f frames/s  %.1f s%s\n", r.epoch,
+                r.train_loss, r.valid_loss, r.valid_rmsd, r.frames_per_second, r.seconds, r.improved ? "  (best)" : "");
+    std::fflush(stdout);
+  };
+  const TrainResult result = train_autoencoder(options, observer);
+  line.finish();
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  const char* why = result.reason == StopReason::EarlyStopping ? "early stopping"
+                    : result.reason == StopReason::Interrupted ? "interrupted (continue with --resume)"
+                                                               : "maximum epochs";
+  std::printf("stopped after epoch %d (%s); best epoch %d: valid loss %.5f, valid RMSD %.3f A\n",
+              result.epochs_completed, why, result.best_epoch, result.best_valid_loss, result.best_valid_rmsd);
+  std::printf("checkpoints: %s (best), %s (last)\n", result.best_checkpoint.c_str(), result.last_checkpoint.c_str());
+  if (result.reason == StopReason::Interrupted) throw Interrupted();
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto options = std::make_shared<TrainOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "train", "Train an autoencoder on a dataset made by 'molearn prepare'. Writes best.ckpt, last.ckpt and "
+               "log.jsonl (one JSON line per epoch) into the output folder; Ctrl-C stops after the current batch "
+               "and --resume continues from the last checkpoint.");
+  cmd->add_option("dataset", options->dataset, "Dataset file (.mlds)")->required();
+  cmd->add_option("-o,--output", options->output_dir, "Output folder for checkpoints and the log")->required();
+  cmd->add_option("--model", options->model.architecture, "Architecture: foldingnet or conv1d")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"foldingnet", "conv1d"}));
+  cmd->add_option("--latent", options->model.latent_dim, "Latent dimension")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--epochs", options->max_epochs, "Maximum number of epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--patience", options->patience,
+                  "Stop after this many epochs without a better validation loss (0: never)")
+      ->capture_default_str();
+  cmd->add_option("--batch-size", options->batch_size, "Frames per batch")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--lr", options->learning_rate, "AdamW learning rate")->capture_default_str();
+  cmd->add_option("--weight-decay", options->weight_decay, "AdamW weight decay")->capture_default_str();
+  cmd->add_option("--seed", options->seed, "Seed of initialisation and shuffling")->capture_default_str();
+  cmd->add_option("--threads", options->threads, "Intra-op threads (0: all cores)")->capture_default_str();
+  cmd->add_flag("--resume", options->resume, "Continue from OUTPUT/last.ckpt");
+  cmd->footer(
+      "Examples:\n"
+      "  molearn train murd.mlds -o run/ --epochs 30\n"
+      "  molearn train murd.mlds -o run/ --epochs 60 --resume\n"
+      "  molearn train data.mlds -o run-conv/ --model conv1d --latent 3 --batch-size 8 --threads 2");
+  cmd->callback([options] { run_train(*options); });
+}
+
+}  // namespace molearn::cli

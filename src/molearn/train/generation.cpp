@@ -1,0 +1,97 @@
+#include "molearn/train/generation.hpp"
+
+#include <torch/torch.h>
+
+#include <charconv>
+#include <cmath>
+#include <thread>
+
+#include "molearn/core/error.hpp"
+#include "molearn/data/dataset_file.hpp"
+#include "molearn/io/trajectory_writer.hpp"
+#include "molearn/train/checkpoint.hpp"
+#include "molearn/train/tensor_dataset.hpp"
+
+namespace molearn {
+
+std::vector<double> parse_latent_point(const std::string& text) {
+  std::vector<double> values;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    std::string item = text.substr(start, comma - start);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    double value = 0;
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+    if (item.empty() || ec != std::errc() || end != item.data() + item.size() || !std::isfinite(value))
+      throw InputError("latent point '" + text + "': '" + item + "' is not a finite number");
+    values.push_back(value);
+    start = comma + 1;
+  }
+  return values;
+}
+
+namespace {
+
+torch::Tensor latent_tensor(const std::vector<std::vector<double>>& points, std::int64_t dim) {
+  auto z = torch::empty({static_cast<std::int64_t>(points.size()), dim});
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    if (static_cast<std::int64_t>(points[i].size()) != dim)
+      throw InputError("latent point " + std::to_string(i + 1) + " has " + std::to_string(points[i].size()) +
+                       " values, but the model's latent space has " + std::to_string(dim) + " dimensions");
+    for (std::int64_t k = 0; k < dim; ++k) z[static_cast<std::int64_t>(i)][k] = points[i][static_cast<std::size_t>(k)];
+  }
+  return z;
+}
+
+torch::Tensor interpolation(const GenerateOptions& options, const LoadedCheckpoint& loaded) {
+  const std::string path = options.dataset.empty() ? loaded.state.dataset_path : options.dataset;
+  const Dataset dataset = read_dataset(path);
+  if (static_cast<std::int64_t>(dataset.atom_count()) != loaded.state.model.atoms)
+    throw InputError(path + ": has " + std::to_string(dataset.atom_count()) + " atoms, the model was trained on " +
+                     std::to_string(loaded.state.model.atoms));
+  const auto [i, j] = *options.interpolate;
+  for (std::size_t f : {i, j})
+    if (f >= dataset.frame_count)
+      throw InputError(path + ": has " + std::to_string(dataset.frame_count) + " frames; frame " + std::to_string(f) +
+                       " does not exist (frames are numbered from 0)");
+  if (options.steps < 2) throw InputError("--steps must be at least 2 (both ends are included)");
+  const auto coords = to_tensors(dataset).coords;
+  const auto ends = loaded.model->encode(coords.index_select(0, torch::tensor({static_cast<std::int64_t>(i),
+                                                                                static_cast<std::int64_t>(j)})));
+  const auto alpha = torch::linspace(0, 1, options.steps).unsqueeze(1);
+  return ends[0].unsqueeze(0) * (1 - alpha) + ends[1].unsqueeze(0) * alpha;
+}
+
+}  // namespace
+
+GenerateResult generate_structures(const GenerateOptions& options) {
+  if (options.latent_points.empty() == !options.interpolate.has_value())
+    throw InputError("give either latent points (--latent) or two frames to interpolate between (--interpolate)");
+  torch::set_num_threads(options.threads > 0 ? options.threads
+                                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  const LoadedCheckpoint loaded = load_checkpoint(options.checkpoint);
+  auto writer = open_trajectory_writer(options.output, loaded.state.topology);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor z = options.interpolate ? interpolation(options, loaded)
+                                              : latent_tensor(options.latent_points, loaded.state.model.latent_dim);
+  // [B, 3, N] scaled -> [B, N, 3] in Å.
+  const auto xyz = (loaded.model->decode(z) * loaded.state.std + loaded.state.mean).permute({0, 2, 1}).contiguous();
+  GenerateResult result;
+  result.atoms = loaded.state.topology.atom_count();
+  for (std::int64_t b = 0; b < xyz.size(0); ++b) {
+    Frame frame;
+    const float* data = xyz[b].data_ptr<float>();
+    frame.xyz.assign(data, data + result.atoms * 3);
+    writer->write(frame);
+    std::vector<double> point;
+    for (std::int64_t k = 0; k < z.size(1); ++k) point.push_back(z[b][k].item<double>());
+    result.latent_points.push_back(std::move(point));
+  }
+  writer->close();
+  result.structures = static_cast<std::size_t>(xyz.size(0));
+  return result;
+}
+
+}  // namespace molearn

@@ -1,0 +1,36 @@
+// Structures from a trained model: decode latent points, or a straight path
+// in latent space between two encoded frames. Plain interface, no torch.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace molearn {
+
+struct GenerateOptions {
+  std::string checkpoint;
+  std::vector<std::vector<double>> latent_points;             // decode these
+  std::optional<std::pair<std::size_t, std::size_t>> interpolate;  // dataset frames i, j
+  int steps = 10;        // structures along the path, both ends included
+  std::string dataset;   // for --interpolate; default: the dataset the model was trained on
+  std::string output;    // .pdb or .dcd
+  int threads = 0;
+};
+
+struct GenerateResult {
+  std::size_t structures = 0;
+  std::size_t atoms = 0;
+  std::vector<std::vector<double>> latent_points;  // the points decoded
+};
+
+// Throws InputError (wrong latent dimension, frame index out of range, a
+// dataset from another topology) and OutputError.
+GenerateResult generate_structures(const GenerateOptions& options);
+
+// Parses "x,y[,z...]" into numbers. Throws InputError.
+std::vector<double> parse_latent_point(const std::string& text);
+
+}  // namespace molearn

@@ -1,0 +1,244 @@
+#include "molearn/train/trainer.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "molearn/core/atomic_file.hpp"
+#include "molearn/core/error.hpp"
+#include "molearn/core/random.hpp"
+#include "molearn/data/dataset_file.hpp"
+#include "molearn/train/checkpoint.hpp"
+#include "molearn/train/tensor_dataset.hpp"
+
+namespace molearn {
+
+nlohmann::json EpochRecord::to_json() const {
+  return {{"epoch", epoch},         {"train_loss", train_loss}, {"valid_loss", valid_loss},
+          {"valid_rmsd", valid_rmsd}, {"seconds", seconds},     {"frames_per_second", frames_per_second},
+          {"improved", improved}};
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string rng_to_string(const std::mt19937_64& rng) {
+  std::ostringstream out;
+  out << rng;
+  return out.str();
+}
+
+void rng_from_string(std::mt19937_64& rng, const std::string& text) {
+  std::istringstream in(text);
+  in >> rng;
+}
+
+void check_options(const TrainOptions& o) {
+  if (o.max_epochs < 1) throw InputError("--epochs must be at least 1");
+  if (o.batch_size < 1) throw InputError("--batch-size must be at least 1");
+  if (!(o.learning_rate > 0)) throw InputError("--lr must be positive");
+  if (o.weight_decay < 0) throw InputError("--weight-decay must not be negative");
+  if (o.patience < 0) throw InputError("--patience must not be negative");
+}
+
+// Everything one run needs, built once.
+struct Run {
+  Run(const TrainOptions& o, const TrainObserver& obs) : options(o), observer(obs), dataset(read_dataset(o.dataset)) {}
+
+  const TrainOptions& options;
+  const TrainObserver& observer;
+  Dataset dataset;
+  TensorDataset tensors;
+  Autoencoder model;
+  std::unique_ptr<torch::optim::AdamW> optimizer;
+  CheckpointState state;
+  std::mt19937_64 rng;
+  std::string best_path, last_path, log_path;
+
+  void message(const std::string& text) const {
+    if (observer.on_message) observer.on_message(text);
+  }
+  bool stop_requested() const { return observer.stop_requested && observer.stop_requested->load(); }
+};
+
+void write_log(const Run& run) {
+  AtomicFile log(run.log_path);
+  for (const auto& record : run.state.history) log.stream() << record.dump() << '\n';
+  log.commit();
+}
+
+// One pass over the training set in a fresh seeded order. Returns the mean
+// loss, or nullopt if interrupted.
+std::optional<double> train_epoch(Run& run, int epoch, Clock::time_point run_start, int epochs_this_run) {
+  run.model->train();
+  const auto& train = run.dataset.train_indices;
+  const auto order = seeded_permutation(train.size(), run.rng);
+  const std::size_t batch = static_cast<std::size_t>(run.options.batch_size);
+  const std::size_t batches = (order.size() + batch - 1) / batch;
+  double loss_sum = 0;
+  std::size_t frames = 0;
+  for (std::size_t b = 0; b < batches; ++b) {
+    if (run.stop_requested()) return std::nullopt;
+    const std::size_t first = b * batch, last = std::min(order.size(), first + batch);
+    std::vector<std::int64_t> rows;
+    for (std::size_t i = first; i < last; ++i) rows.push_back(static_cast<std::int64_t>(train[order[i]]));
+    const auto x = run.tensors.coords.index_select(0, torch::tensor(rows, torch::kInt64));
+    run.optimizer->zero_grad();
+    const auto loss = torch::mse_loss(run.model->forward(x), x);
+    const double value = loss.item<double>();
+    if (!std::isfinite(value))
+      throw TrainingDivergedError("epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
+                                  ": the loss is not finite (" + std::to_string(value) +
+                                  "); stopped. The last good checkpoint is kept: " + run.last_path +
+                                  " (try a lower --lr)");
+    loss.backward();
+    run.optimizer->step();
+    loss_sum += value * static_cast<double>(rows.size());
+    frames += rows.size();
+    if (run.observer.on_batch) {
+      const double elapsed = std::chrono::duration<double>(Clock::now() - run_start).count();
+      const double done = (epochs_this_run - 1) + static_cast<double>(b + 1) / batches;
+      const double remaining = (run.options.max_epochs - epoch) + 1.0 - static_cast<double>(b + 1) / batches;
+      run.observer.on_batch({epoch, run.options.max_epochs, b + 1, batches, loss_sum / frames,
+                             done > 0 ? elapsed / done * remaining : 0.0});
+    }
+  }
+  return loss_sum / static_cast<double>(frames);
+}
+
+// Validation in eval mode: BatchNorm uses (and does not update) its running
+// statistics. Returns {mean MSE, mean RMSD in Å}.
+std::pair<double, double> validate(Run& run) {
+  run.model->eval();
+  torch::NoGradGuard no_grad;
+  const auto valid = run.tensors.valid_indices;
+  double mse_sum = 0, rmsd_sum = 0;
+  const std::int64_t n = valid.size(0);
+  for (std::int64_t first = 0; first < n; first += run.options.batch_size) {
+    const auto rows = valid.slice(0, first, std::min<std::int64_t>(n, first + run.options.batch_size));
+    const auto x = run.tensors.coords.index_select(0, rows);
+    const auto out = run.model->forward(x);
+    mse_sum += torch::mse_loss(out, x).item<double>() * static_cast<double>(rows.size(0));
+    rmsd_sum += rmsd_angstrom(out, x, run.dataset.std).sum().item<double>();
+  }
+  return {mse_sum / static_cast<double>(n), rmsd_sum / static_cast<double>(n)};
+}
+
+void start_fresh(Run& run) {
+  run.state.model = run.options.model;
+  run.state.options = run.options.to_json();
+  run.state.dataset_path = run.options.dataset;
+  run.state.mean = run.dataset.mean;
+  run.state.std = run.dataset.std;
+  run.state.topology = run.dataset.topology;
+  run.state.termini = run.dataset.termini;
+  run.rng.seed(run.options.seed);
+  torch::manual_seed(run.options.seed);
+  run.model = make_autoencoder(run.state.model);
+}
+
+void resume(Run& run) {
+  if (!std::filesystem::exists(run.last_path))
+    throw InputError(run.last_path + ": no checkpoint to resume from (run without --resume first)");
+  LoadedCheckpoint loaded = load_checkpoint(run.last_path);
+  const ModelConfig& saved = loaded.state.model;
+  if (saved.atoms != run.options.model.atoms || saved.architecture != run.options.model.architecture ||
+      saved.latent_dim != run.options.model.latent_dim)
+    throw InputError(run.last_path + ": checkpoint is for a '" + saved.architecture + "' model of " +
+                     std::to_string(saved.atoms) + " atoms and latent dimension " + std::to_string(saved.latent_dim) +
+                     ", but this run asks for '" + run.options.model.architecture + "', " +
+                     std::to_string(run.options.model.atoms) + " atoms, latent " +
+                     std::to_string(run.options.model.latent_dim));
+  run.state = loaded.state;
+  run.model = loaded.model;
+  rng_from_string(run.rng, run.state.rng_state);
+}
+
+}  // namespace
+
+TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObserver& observer) {
+  check_options(input_options);
+  TrainOptions options = input_options;
+  const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  torch::set_num_threads(threads);
+  Run run(options, observer);
+  if (run.dataset.valid_indices.empty())
+    throw InputError(options.dataset + ": has no validation frames; prepare it with --valid > 0 (e.g. 0.1)");
+  if (run.dataset.train_indices.empty()) throw InputError(options.dataset + ": has no training frames");
+  options.model.atoms = static_cast<std::int64_t>(run.dataset.atom_count());
+  run.tensors = to_tensors(run.dataset);
+
+  std::error_code ec;
+  std::filesystem::create_directories(options.output_dir, ec);
+  if (ec) throw OutputError(options.output_dir + ": cannot create the output folder: " + ec.message());
+  run.best_path = (std::filesystem::path(options.output_dir) / "best.ckpt").string();
+  run.last_path = (std::filesystem::path(options.output_dir) / "last.ckpt").string();
+  run.log_path = (std::filesystem::path(options.output_dir) / "log.jsonl").string();
+
+  if (options.resume) resume(run);
+  else start_fresh(run);
+  run.optimizer = std::make_unique<torch::optim::AdamW>(
+      run.model->parameters(),
+      torch::optim::AdamWOptions(options.learning_rate).weight_decay(options.weight_decay));
+  if (options.resume) {
+    restore_training_state(run.last_path, *run.optimizer);
+    run.message("resuming after epoch " + std::to_string(run.state.epoch) + " from " + run.last_path);
+  }
+
+  TrainResult result;
+  result.best_checkpoint = run.best_path;
+  result.last_checkpoint = run.last_path;
+  const auto run_start = Clock::now();
+  int epochs_this_run = 0;
+  for (int epoch = run.state.epoch + 1; epoch <= options.max_epochs; ++epoch) {
+    if (options.patience > 0 && run.state.epochs_without_improvement >= options.patience) {
+      result.reason = StopReason::EarlyStopping;
+      break;
+    }
+    ++epochs_this_run;
+    const auto start = Clock::now();
+    const auto train_loss = train_epoch(run, epoch, run_start, epochs_this_run);
+    if (!train_loss) {
+      result.reason = StopReason::Interrupted;
+      break;
+    }
+    const auto [valid_loss, valid_rmsd] = validate(run);
+    if (!std::isfinite(valid_loss))
+      throw TrainingDivergedError("epoch " + std::to_string(epoch) + ": the validation loss is not finite; stopped. "
+                                  "The last good checkpoint is kept: " + run.last_path);
+    EpochRecord record{epoch, *train_loss, valid_loss, valid_rmsd, 0, 0, false};
+    record.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    record.frames_per_second = static_cast<double>(run.tensors.train_indices.size(0)) / record.seconds;
+    record.improved = run.state.best_epoch == 0 || valid_loss < run.state.best_valid_loss;
+    run.state.epoch = epoch;
+    if (record.improved) {
+      run.state.best_epoch = epoch;
+      run.state.best_valid_loss = valid_loss;
+      run.state.epochs_without_improvement = 0;
+    } else {
+      ++run.state.epochs_without_improvement;
+    }
+    run.state.rng_state = rng_to_string(run.rng);
+    run.state.history.push_back(record.to_json());
+    if (record.improved) save_checkpoint(run.best_path, run.state, *run.model, run.optimizer.get());
+    save_checkpoint(run.last_path, run.state, *run.model, run.optimizer.get());
+    write_log(run);
+    if (observer.on_epoch) observer.on_epoch(record);
+  }
+  if (result.reason == StopReason::MaxEpochs && options.patience > 0 &&
+      run.state.epochs_without_improvement >= options.patience && run.state.epoch < options.max_epochs)
+    result.reason = StopReason::EarlyStopping;
+  result.epochs_completed = run.state.epoch;
+  result.best_epoch = run.state.best_epoch;
+  result.best_valid_loss = run.state.best_valid_loss;
+  for (const auto& record : run.state.history)
+    if (record.at("epoch").get<int>() == run.state.best_epoch) result.best_valid_rmsd = record.at("valid_rmsd");
+  return result;
+}
+
+}  // namespace molearn

@@ -1,0 +1,61 @@
+// Trains an autoencoder on a prepared dataset. The interface is plain data so
+// the CLI does not need libtorch headers.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "molearn/train/train_options.hpp"
+
+namespace molearn {
+
+struct EpochRecord {
+  int epoch = 0;  // 1-based
+  double train_loss = 0;  // MSE in scaled units
+  double valid_loss = 0;  // MSE in scaled units, model in eval mode
+  double valid_rmsd = 0;  // Å, un-scaled, mean over validation structures
+  double seconds = 0;
+  double frames_per_second = 0;  // training frames per second of this epoch
+  bool improved = false;         // best validation loss so far (best checkpoint written)
+
+  nlohmann::json to_json() const;
+};
+
+struct BatchProgress {
+  int epoch = 0;
+  int max_epochs = 0;
+  std::size_t batch = 0;    // 1-based
+  std::size_t batches = 0;  // per epoch
+  double loss = 0;          // running mean of this epoch
+  double eta_seconds = 0;   // until max_epochs, at the current speed
+};
+
+struct TrainObserver {
+  std::function<void(const BatchProgress&)> on_batch;
+  std::function<void(const EpochRecord&)> on_epoch;
+  std::function<void(const std::string&)> on_message;
+  // Set by a signal handler: stop after the current batch, keeping the last
+  // complete checkpoint.
+  const std::atomic<bool>* stop_requested = nullptr;
+};
+
+enum class StopReason { MaxEpochs, EarlyStopping, Interrupted };
+
+struct TrainResult {
+  StopReason reason = StopReason::MaxEpochs;
+  int epochs_completed = 0;
+  int best_epoch = 0;
+  double best_valid_loss = 0;
+  double best_valid_rmsd = 0;  // Å
+  std::string best_checkpoint;
+  std::string last_checkpoint;
+};
+
+// Throws InputError (bad dataset or options), FormatError (corrupt
+// checkpoint on --resume), OutputError (cannot write), and
+// TrainingDivergedError (non-finite loss; the last good checkpoint is kept).
+TrainResult train_autoencoder(const TrainOptions& options, const TrainObserver& observer = {});
+
+}  // namespace molearn

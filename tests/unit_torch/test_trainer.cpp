@@ -1,0 +1,239 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "molearn/core/error.hpp"
+#include "molearn/data/dataset_file.hpp"
+#include "molearn/data/prepare.hpp"
+#include "molearn/io/pdb_reader.hpp"
+#include "molearn/train/checkpoint.hpp"
+#include "molearn/train/generation.hpp"
+#include "molearn/train/trainer.hpp"
+#include "test_support.hpp"
+
+using namespace molearn;
+
+namespace {
+
+// A small synthetic protein-like dataset: a helix of `atoms` points bending
+// by a frame-dependent angle, with a little noise.
+Dataset bending_helix(std::size_t frames, std::size_t atoms, bool poison = false) {
+  Dataset d;
+  std::vector<Atom> list;
+  for (std::size_t i = 0; i < atoms; ++i) {
+    Atom a;
+    a.name = "CA";
+    a.res_name = "ALA";
+    a.res_seq = static_cast<int>(i + 1);
+    a.chain = "A";
+    a.element = "C";
+    list.push_back(a);
+  }
+  d.topology = Topology(list);
+  d.termini.resize(atoms);
+  d.frame_count = frames;
+  for (std::size_t f = 0; f < frames; ++f) {
+    const double bend = 0.6 * static_cast<double>(f) / static_cast<double>(frames);
+    for (std::size_t i = 0; i < atoms; ++i) {
+      const double t = static_cast<double>(i);
+      const double x = 2.3 * std::cos(1.7 * t), y = 2.3 * std::sin(1.7 * t), z = 1.5 * t - 0.75 * atoms;
+      d.coords.push_back(static_cast<float>((x * std::cos(bend) - z * std::sin(bend)) / 10.0));
+      d.coords.push_back(static_cast<float>(y / 10.0));
+      d.coords.push_back(static_cast<float>((x * std::sin(bend) + z * std::cos(bend)) / 10.0));
+    }
+  }
+  if (poison)
+    for (std::size_t f = 0; f < frames; ++f) d.coords[f * atoms * 3 + 5] = std::nanf("");
+  d.mean = 0;
+  d.std = 10;
+  split_dataset(d, 0.25, 1);
+  d.sources = {"synthetic"};
+  d.topology_source = "synthetic";
+  for (std::size_t f = 0; f < frames; ++f) d.origins.push_back({0, f});
+  return d;
+}
+
+TrainOptions quick_options(const std::string& dataset, const std::string& out, const std::string& model) {
+  TrainOptions o;
+  o.dataset = dataset;
+  o.output_dir = out;
+  o.model.architecture = model;
+  o.max_epochs = 4;
+  o.batch_size = 4;
+  o.threads = 1;
+  o.seed = 11;
+  o.patience = 0;
+  return o;
+}
+
+std::vector<nlohmann::json> history_of(const std::string& checkpoint) {
+  auto loaded = load_checkpoint(checkpoint);
+  return loaded.state.history.get<std::vector<nlohmann::json>>();
+}
+
+class TrainerTest : public ::testing::TestWithParam<std::string> {};
+
+}  // namespace
+
+TEST_P(TrainerTest, LearnsWritesCheckpointsAndLog) {
+  test::TempDir dir;
+  write_dataset(bending_helix(16, 40), dir.file("d.mlds"));
+  auto options = quick_options(dir.file("d.mlds"), dir.file("run"), GetParam());
+  options.max_epochs = 6;
+  int epochs_seen = 0;
+  TrainObserver observer;
+  observer.on_epoch = [&](const EpochRecord&) { ++epochs_seen; };
+  const TrainResult result = train_autoencoder(options, observer);
+  EXPECT_EQ(result.epochs_completed, 6);
+  EXPECT_EQ(epochs_seen, 6);
+  const auto history = history_of(result.last_checkpoint);
+  ASSERT_EQ(history.size(), 6u);
+  EXPECT_LT(history.back()["train_loss"].get<double>(), history.front()["train_loss"].get<double>());
+  EXPECT_GT(result.best_valid_rmsd, 0.0);
+  std::ifstream log(dir.file("run/log.jsonl"));
+  std::string line;
+  int lines = 0;
+  while (std::getline(log, line)) {
+    auto record = nlohmann::json::parse(line);
+    EXPECT_EQ(record["epoch"].get<int>(), ++lines);
+    EXPECT_TRUE(record.contains("valid_rmsd"));
+  }
+  EXPECT_EQ(lines, 6);
+  EXPECT_TRUE(std::filesystem::exists(result.best_checkpoint));
+}
+
+TEST_P(TrainerTest, SameSeedSameLosses) {
+  test::TempDir dir;
+  write_dataset(bending_helix(12, 40), dir.file("d.mlds"));
+  auto a = quick_options(dir.file("d.mlds"), dir.file("a"), GetParam());
+  auto b = quick_options(dir.file("d.mlds"), dir.file("b"), GetParam());
+  a.max_epochs = b.max_epochs = 3;
+  train_autoencoder(a);
+  train_autoencoder(b);
+  const auto ha = history_of(dir.file("a/last.ckpt")), hb = history_of(dir.file("b/last.ckpt"));
+  for (std::size_t e = 0; e < 3; ++e) {
+    EXPECT_EQ(ha[e]["train_loss"].get<double>(), hb[e]["train_loss"].get<double>());
+    EXPECT_EQ(ha[e]["valid_loss"].get<double>(), hb[e]["valid_loss"].get<double>());
+  }
+}
+
+TEST_P(TrainerTest, ResumeContinuesBitForBit) {
+  test::TempDir dir;
+  write_dataset(bending_helix(12, 40), dir.file("d.mlds"));
+  auto straight = quick_options(dir.file("d.mlds"), dir.file("straight"), GetParam());
+  train_autoencoder(straight);
+  auto split = quick_options(dir.file("d.mlds"), dir.file("split"), GetParam());
+  split.max_epochs = 2;
+  train_autoencoder(split);
+  split.max_epochs = 4;
+  split.resume = true;
+  train_autoencoder(split);
+  const auto a = history_of(dir.file("straight/last.ckpt")), b = history_of(dir.file("split/last.ckpt"));
+  ASSERT_EQ(a.size(), 4u);
+  ASSERT_EQ(b.size(), 4u);
+  for (std::size_t e = 0; e < 4; ++e) {
+    EXPECT_EQ(a[e]["train_loss"].get<double>(), b[e]["train_loss"].get<double>()) << "epoch " << e + 1;
+    EXPECT_EQ(a[e]["valid_loss"].get<double>(), b[e]["valid_loss"].get<double>()) << "epoch " << e + 1;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, TrainerTest, ::testing::Values("foldingnet", "conv1d"));
+
+TEST(Trainer, ResumeWithAnotherArchitectureIsRejected) {
+  test::TempDir dir;
+  write_dataset(bending_helix(8, 30), dir.file("d.mlds"));
+  auto options = quick_options(dir.file("d.mlds"), dir.file("run"), "conv1d");
+  options.max_epochs = 1;
+  train_autoencoder(options);
+  options.model.architecture = "foldingnet";
+  options.resume = true;
+  options.max_epochs = 2;
+  try {
+    train_autoencoder(options);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("conv1d"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Trainer, NonFiniteLossStopsAndKeepsLastGoodCheckpoint) {
+  test::TempDir dir;
+  write_dataset(bending_helix(8, 30), dir.file("d.mlds"));
+  auto options = quick_options(dir.file("d.mlds"), dir.file("run"), "conv1d");
+  options.max_epochs = 2;
+  train_autoencoder(options);
+  write_dataset(bending_helix(8, 30, /*poison=*/true), dir.file("d.mlds"));
+  options.resume = true;
+  options.max_epochs = 4;
+  try {
+    train_autoencoder(options);
+    FAIL() << "expected TrainingDivergedError";
+  } catch (const TrainingDivergedError& e) {
+    EXPECT_NE(std::string(e.what()).find("epoch 3"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(load_checkpoint(dir.file("run/last.ckpt")).state.epoch, 2);
+}
+
+TEST(Trainer, FailedCheckpointWriteKeepsThePreviousOne) {
+  test::TempDir dir;
+  write_dataset(bending_helix(8, 30), dir.file("d.mlds"));
+  auto options = quick_options(dir.file("d.mlds"), dir.file("run"), "conv1d");
+  options.max_epochs = 1;
+  train_autoencoder(options);
+  // A folder where the temporary checkpoint would go makes the write fail,
+  // as a full disk would.
+  std::filesystem::create_directories(dir.file("run/last.ckpt.tmp/blocker"));
+  options.resume = true;
+  options.max_epochs = 2;
+  EXPECT_THROW(train_autoencoder(options), OutputError);
+  EXPECT_EQ(load_checkpoint(dir.file("run/last.ckpt")).state.epoch, 1);
+}
+
+TEST(Trainer, DatasetWithoutValidationFramesIsRejected) {
+  test::TempDir dir;
+  Dataset d = bending_helix(8, 30);
+  split_dataset(d, 0.0, 1);
+  write_dataset(d, dir.file("d.mlds"));
+  EXPECT_THROW(train_autoencoder(quick_options(dir.file("d.mlds"), dir.file("run"), "conv1d")), InputError);
+}
+
+TEST(Generate, DecodesLatentPointsAndInterpolates) {
+  test::TempDir dir;
+  write_dataset(bending_helix(8, 30), dir.file("d.mlds"));
+  auto options = quick_options(dir.file("d.mlds"), dir.file("run"), "conv1d");
+  options.max_epochs = 1;
+  train_autoencoder(options);
+  GenerateOptions g;
+  g.checkpoint = dir.file("run/best.ckpt");
+  g.output = dir.file("points.pdb");
+  g.latent_points = {{0.1, 0.2}, {0.5, -0.5}, {0, 0}};
+  g.threads = 1;
+  EXPECT_EQ(generate_structures(g).structures, 3u);
+  PdbReader points(g.output);
+  EXPECT_EQ(points.atom_count(), 30u);
+
+  g.latent_points = {{0.1, 0.2, 0.3}};
+  g.output = dir.file("bad.pdb");
+  EXPECT_THROW(generate_structures(g), InputError);
+  EXPECT_FALSE(std::filesystem::exists(g.output));
+
+  g.latent_points.clear();
+  g.interpolate = std::make_pair(std::size_t{0}, std::size_t{7});
+  g.steps = 5;
+  g.output = dir.file("path.pdb");
+  const auto result = generate_structures(g);
+  ASSERT_EQ(result.structures, 5u);
+  // A straight line: the middle point is the mean of the ends.
+  for (std::size_t k = 0; k < 2; ++k)
+    EXPECT_NEAR(result.latent_points[2][k], 0.5 * (result.latent_points[0][k] + result.latent_points[4][k]), 1e-5);
+  g.interpolate = std::make_pair(std::size_t{0}, std::size_t{8});
+  EXPECT_THROW(generate_structures(g), InputError);
+}
+
+TEST(Generate, ParsesLatentPoints) {
+  EXPECT_EQ(parse_latent_point("0.5, -1"), (std::vector<double>{0.5, -1.0}));
+  EXPECT_THROW(parse_latent_point("0.5,x"), InputError);
+  EXPECT_THROW(parse_latent_point("nan,1"), InputError);
+  EXPECT_THROW(parse_latent_point(""), InputError);
+}
