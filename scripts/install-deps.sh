@@ -9,7 +9,7 @@ packages=(
   # libraries molearn links against
   libtorch-dev libgloo-dev libopenmm-dev libopenmm-plugins gemmi-dev
   tao-pegtl-dev libstb-dev zlib1g-dev libeigen3-dev nlohmann-json3-dev
-  libcli11-dev libcpp-httplib-dev libgtest-dev
+  libcli11-dev libcpp-httplib-dev libgtest-dev libpugixml-dev
   # Without an optimised BLAS Debian's libtorch falls back to the reference
   # BLAS and dense maths is about 3x slower.
   libopenblas0-openmp

@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   molearn::cli::add_train_command(app);
   molearn::cli::add_generate_command(app);
   molearn::cli::add_export_command(app);
+  molearn::cli::add_energy_command(app);
+  molearn::cli::add_physics_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
