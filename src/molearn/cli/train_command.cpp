@@ -24,7 +24,20 @@ std::string format_duration(double seconds) {
   return text;
 }
 
-void run_train(const TrainOptions& options) {
+struct TrainArgs {
+  TrainOptions options;
+  std::string master;
+  int world_size = 0;
+  int rank = -1;
+};
+
+void run_train(TrainArgs& args) {
+  TrainOptions& options = args.options;
+  options.distributed.read_environment();  // explicit options below win over the environment
+  if (args.world_size > 0) options.distributed.world_size = args.world_size;
+  if (args.rank >= 0) options.distributed.rank = args.rank;
+  if (!args.master.empty()) options.distributed.set_master(args.master);
+  const bool main_rank = options.distributed.rank == 0;
   g_stop.store(false);
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
@@ -50,6 +63,7 @@ void run_train(const TrainOptions& options) {
   };
   const TrainResult result = train_autoencoder(options, observer);
   line.finish();
+  if (!main_rank) return;  // rank 0 reports for everyone
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   const char* why = result.reason == StopReason::EarlyStopping ? "early stopping"
@@ -64,7 +78,8 @@ void run_train(const TrainOptions& options) {
 }  // namespace
 
 void add_train_command(CLI::App& app) {
-  auto options = std::make_shared<TrainOptions>();
+  auto args = std::make_shared<TrainArgs>();
+  TrainOptions* options = &args->options;
   CLI::App* cmd = app.add_subcommand(
       "train", "Train an autoencoder on a dataset made by 'molearn prepare'. Writes best.ckpt, last.ckpt and "
                "log.jsonl (one JSON line per epoch) into the output folder; Ctrl-C stops after the current batch "
@@ -85,12 +100,19 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--seed", options->seed, "Seed of initialisation and shuffling")->capture_default_str();
   cmd->add_option("--threads", options->threads, "Intra-op threads (0: all cores)")->capture_default_str();
   cmd->add_flag("--resume", options->resume, "Continue from OUTPUT/last.ckpt");
+  cmd->add_option("--world-size", args->world_size,
+                  "Processes of a data-parallel run (also WORLD_SIZE); --batch-size is the global batch");
+  cmd->add_option("--rank", args->rank, "This process's rank, 0 .. world size - 1 (also RANK)");
+  cmd->add_option("--master", args->master, "host:port of rank 0 (also MASTER_ADDR, MASTER_PORT)");
   cmd->footer(
       "Examples:\n"
       "  molearn train murd.mlds -o run/ --epochs 30\n"
       "  molearn train murd.mlds -o run/ --epochs 60 --resume\n"
-      "  molearn train data.mlds -o run-conv/ --model conv1d --latent 3 --batch-size 8 --threads 2");
-  cmd->callback([options] { run_train(*options); });
+      "  molearn train data.mlds -o run-conv/ --model conv1d --latent 3 --batch-size 8 --threads 2\n"
+      "  # two processes on one machine (start both):\n"
+      "  molearn train murd.mlds -o run/ --world-size 2 --rank 0 --master 127.0.0.1:29500 --threads 1\n"
+      "  molearn train murd.mlds -o run/ --world-size 2 --rank 1 --master 127.0.0.1:29500 --threads 1");
+  cmd->callback([args] { run_train(*args); });
 }
 
 }  // namespace molearn::cli

@@ -11,9 +11,9 @@ namespace molearn {
 namespace conv1d_detail {
 
 ResidualBlockImpl::ResidualBlockImpl(std::int64_t channels) {
-  conv_ = register_module(
-      "conv", torch::nn::Conv1d(torch::nn::Conv1dOptions(channels, channels, 3).padding(1).bias(false)));
-  bn_ = register_module("bn", torch::nn::BatchNorm1d(channels));
+  conv_ = register_module("conv",
+                          torch::nn::Conv1d(torch::nn::Conv1dOptions(channels, channels, 3).padding(1).bias(false)));
+  bn_ = register_module("bn", BatchNorm(channels));
 }
 
 torch::Tensor ResidualBlockImpl::forward(const torch::Tensor& x) {
@@ -25,17 +25,15 @@ ScaleBlockImpl::ScaleBlockImpl(bool upsample, std::int64_t in_channels, std::int
   // Kernel 4, stride 2, padding 1 maps an even length exactly to its half
   // (and the transpose back to its double), so lengths stay predictable.
   if (upsample) {
-    up_ = register_module("conv", torch::nn::ConvTranspose1d(
-                                      torch::nn::ConvTranspose1dOptions(in_channels, out_channels, 4)
-                                          .stride(2)
-                                          .padding(1)
-                                          .bias(false)));
+    up_ = register_module(
+        "conv", torch::nn::ConvTranspose1d(
+                    torch::nn::ConvTranspose1dOptions(in_channels, out_channels, 4).stride(2).padding(1).bias(false)));
   } else {
     down_ = register_module(
-        "conv", torch::nn::Conv1d(
-                    torch::nn::Conv1dOptions(in_channels, out_channels, 4).stride(2).padding(1).bias(false)));
+        "conv",
+        torch::nn::Conv1d(torch::nn::Conv1dOptions(in_channels, out_channels, 4).stride(2).padding(1).bias(false)));
   }
-  bn_ = register_module("bn", torch::nn::BatchNorm1d(out_channels));
+  bn_ = register_module("bn", BatchNorm(out_channels));
   for (std::int64_t j = 0; j < residual_blocks; ++j)
     residual_.push_back(register_module("res" + std::to_string(j), ResidualBlock(out_channels)));
   // Registered only when used, so a model without dropout has no such entry.
@@ -98,9 +96,9 @@ Conv1dAutoencoderImpl::Conv1dAutoencoderImpl(const ModelConfig& config) : config
 
   for (std::int64_t i = 0; i < depth; ++i) {
     const std::int64_t in = i == 0 ? 3 : channels_[i - 1];
-    down_.push_back(register_module(
-        "down" + std::to_string(i),
-        conv1d_detail::ScaleBlock(false, in, channels_[i], config_.residual_blocks, config_.dropout)));
+    down_.push_back(
+        register_module("down" + std::to_string(i),
+                        conv1d_detail::ScaleBlock(false, in, channels_[i], config_.residual_blocks, config_.dropout)));
   }
   enc_fc_ = register_module("enc_fc", torch::nn::Linear(deepest * pooled_length_, config_.latent_dim));
 
@@ -125,8 +123,7 @@ torch::Tensor Conv1dAutoencoderImpl::encode(torch::Tensor x) {
                      c10::str(x.sizes()));
   // Zeros sit at the centre of the scaled coordinates, the least surprising
   // filler; the decoder's copy of the padding is cropped away.
-  if (padded_length_ > config_.atoms)
-    x = torch::constant_pad_nd(x, {0, padded_length_ - config_.atoms});
+  if (padded_length_ > config_.atoms) x = torch::constant_pad_nd(x, {0, padded_length_ - config_.atoms});
   for (auto& block : down_) x = block->forward(x);
   // Pooling to a fixed length keeps enc_fc small whatever the protein size;
   // the sigmoid bounds what it sees, as in the original model.

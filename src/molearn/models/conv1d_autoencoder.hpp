@@ -35,11 +35,17 @@
 //
 // Every convolution feeding a BatchNorm has no bias (the BN shift replaces
 // it); the linear layers and the head have one.
+//
+// Example: the defaults (depth 4, 32 channels, growth 1.5, latent 2) on 2145
+// atoms give channels 32/48/72/108, R = 135, L = 2160, P = 4 and 152,409
+// parameters (encoder 52,842, of which enc_fc 866; decoder 99,567, of which
+// dec_fc 43,740).
 #pragma once
 
 #include <vector>
 
 #include "molearn/models/autoencoder.hpp"
+#include "molearn/models/batch_norm.hpp"
 
 namespace molearn {
 
@@ -53,7 +59,7 @@ class ResidualBlockImpl : public torch::nn::Module {
 
  private:
   torch::nn::Conv1d conv_{nullptr};
-  torch::nn::BatchNorm1d bn_{nullptr};
+  BatchNorm bn_{nullptr};  // molearn::BatchNorm: statistics span processes in data-parallel runs
 };
 TORCH_MODULE(ResidualBlock);
 
@@ -62,14 +68,14 @@ TORCH_MODULE(ResidualBlock);
 // dropout.
 class ScaleBlockImpl : public torch::nn::Module {
  public:
-  ScaleBlockImpl(bool upsample, std::int64_t in_channels, std::int64_t out_channels,
-                 std::int64_t residual_blocks, double dropout);
+  ScaleBlockImpl(bool upsample, std::int64_t in_channels, std::int64_t out_channels, std::int64_t residual_blocks,
+                 double dropout);
   torch::Tensor forward(torch::Tensor x);
 
  private:
   torch::nn::Conv1d down_{nullptr};
   torch::nn::ConvTranspose1d up_{nullptr};
-  torch::nn::BatchNorm1d bn_{nullptr};
+  BatchNorm bn_{nullptr};  // molearn::BatchNorm: statistics span processes in data-parallel runs
   std::vector<ResidualBlock> residual_;
   torch::nn::Dropout drop_{nullptr};
 };

@@ -1,19 +1,137 @@
 // FoldingNet-style graph autoencoder, as used by Python molearn.
+//
+// Architecture (identical to molearn.models.foldingnet.AutoEncoder, with the
+// latent size and neighbour count taken from ModelConfig):
+//   encoder: kNN (k = min(config.knn, N), self included) over xyz -> local
+//     3x3 covariances -> [x; cov] (12 channels) -> three 1x1 conv+BN+ReLU
+//     (64) -> two graph layers (feature-space kNN, neighbour max-pool, 1x1
+//     conv+BN+ReLU; 128 then 1024) -> 1x1 conv+BN (512) -> max over points
+//     -> 1x1 conv to latent_dim.
+//   decoder: four folding layers growing 1 -> s -> 8s -> 32s -> 128s points
+//     (s = N / 128 + 1), channels latent -> 384 -> 48 -> 12 -> 3; the result
+//     is cropped to the first N points.
+//
+// Parameter and buffer names (state_dict keys). Every BatchNorm "bn*" has
+// weight, bias, running_mean, running_var and num_batches_tracked; every
+// conv has weight and bias.
+//   encoder.conv1  Conv1d(12, 64, 1)       encoder.bn1  BatchNorm1d(64)
+//   encoder.conv2  Conv1d(64, 64, 1)       encoder.bn2  BatchNorm1d(64)
+//   encoder.conv3  Conv1d(64, 64, 1)       encoder.bn3  BatchNorm1d(64)
+//   encoder.graph_layer1.conv  Conv1d(64, 128, 1)    encoder.graph_layer1.bn  BatchNorm1d(128)
+//   encoder.graph_layer2.conv  Conv1d(128, 1024, 1)  encoder.graph_layer2.bn  BatchNorm1d(1024)
+//   encoder.conv4  Conv1d(1024, 512, 1)    encoder.bn4  BatchNorm1d(512)
+//   encoder.conv5  Conv1d(512, latent_dim, 1)
+//   decoder.layer{L}.fold{F}.conv1  Conv1d(in, 512, 3, padding 1)   .bn1  BatchNorm1d(512)
+//   decoder.layer{L}.fold{F}.conv2  Conv1d(512, 512, 3, padding 1)  .bn2  BatchNorm1d(512)
+//   decoder.layer{L}.fold{F}.conv3  Conv1d(512, out, 3, padding 1)
+//   for L = 1..4 with (C, out) = (latent_dim, 384), (384, 48), (48, 12), (12, 3)
+//   and in = C + 1 for fold1, C + out + 1 for fold2.
+// Python molearn keeps each FoldingLayer in an nn.Sequential "layers", so its
+// names map as fold{F}.layers.{0,1,3,4,6} = fold{F}.{conv1,bn1,conv2,bn2,conv3};
+// everything else has the same name. The decoder grids are recomputed, not
+// stored, so there are no other buffers.
+//
+// The BatchNorms are molearn::BatchNorm (same names and numerics as
+// torch::nn::BatchNorm1d) so that data-parallel training normalises with
+// statistics over the global batch.
 #pragma once
 
 #include "molearn/models/autoencoder.hpp"
+#include "molearn/models/batch_norm.hpp"
 
 namespace molearn {
 
+namespace foldingnet {
+
+// max over feature-space neighbours, then 1x1 conv + BN + ReLU
+class GraphLayerImpl : public torch::nn::Module {
+ public:
+  GraphLayerImpl(std::int64_t in_channels, std::int64_t out_channels, std::int64_t k);
+  torch::Tensor forward(const torch::Tensor& x, bool reference_kernels);
+
+  torch::nn::Conv1d conv{nullptr};
+  BatchNorm bn{nullptr};
+
+ private:
+  std::int64_t k_;
+};
+TORCH_MODULE(GraphLayer);
+
+class EncoderImpl : public torch::nn::Module {
+ public:
+  EncoderImpl(std::int64_t latent_dim, std::int64_t k);
+  // [B, 3, N] -> [B, latent_dim]
+  torch::Tensor forward(const torch::Tensor& x, bool reference_kernels);
+
+  torch::nn::Conv1d conv1{nullptr}, conv2{nullptr}, conv3{nullptr}, conv4{nullptr}, conv5{nullptr};
+  BatchNorm bn1{nullptr}, bn2{nullptr}, bn3{nullptr}, bn4{nullptr};
+  GraphLayer graph_layer1{nullptr}, graph_layer2{nullptr};
+
+ private:
+  std::int64_t k_;
+};
+TORCH_MODULE(Encoder);
+
+// conv1+bn1+ReLU, conv2+bn2+ReLU, conv3; all k=3, padding 1
+class FoldingLayerImpl : public torch::nn::Module {
+ public:
+  FoldingLayerImpl(std::int64_t in_channels, std::int64_t hidden, std::int64_t out_channels);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  torch::nn::Conv1d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
+  BatchNorm bn1{nullptr}, bn2{nullptr};
+};
+TORCH_MODULE(FoldingLayer);
+
+// [B, C, in_points] -> [B, out_channels, out_points]
+class DecoderLayerImpl : public torch::nn::Module {
+ public:
+  DecoderLayerImpl(std::int64_t in_points, std::int64_t out_points, std::int64_t in_channels,
+                   std::int64_t out_channels);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  FoldingLayer fold1{nullptr}, fold2{nullptr};
+
+ private:
+  std::int64_t out_points_, repeats_;
+};
+TORCH_MODULE(DecoderLayer);
+
+class DecoderImpl : public torch::nn::Module {
+ public:
+  DecoderImpl(std::int64_t points, std::int64_t latent_dim);
+  // [B, latent_dim] -> [B, 3, points]
+  torch::Tensor forward(const torch::Tensor& z);
+
+  DecoderLayer layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
+
+ private:
+  std::int64_t points_, latent_dim_;
+};
+TORCH_MODULE(Decoder);
+
+}  // namespace foldingnet
+
 class FoldingNetImpl : public AutoencoderImpl {
  public:
+  // Throws InputError if config.atoms < 2, latent_dim < 1 or knn < 1.
   explicit FoldingNetImpl(const ModelConfig& config);
+  // Throws InputError unless x is [B, 3, config.atoms].
   torch::Tensor encode(torch::Tensor x) override;
+  // Throws InputError unless z is [B, latent_dim].
   torch::Tensor decode(torch::Tensor z) override;
   const ModelConfig& config() const override { return config_; }
 
+  // Benchmarks and tests only: run the encoder's neighbour operations with
+  // plain libtorch ops (dense distances, topk, gather) instead of the fused
+  // kernels of knn.hpp. Same parameters, same results up to rounding.
+  void set_reference_kernels(bool on) { reference_kernels_ = on; }
+
  private:
   ModelConfig config_;
+  foldingnet::Encoder encoder_{nullptr};
+  foldingnet::Decoder decoder_{nullptr};
+  bool reference_kernels_ = false;
 };
 
 }  // namespace molearn

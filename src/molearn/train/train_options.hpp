@@ -14,6 +14,12 @@ struct DistributedOptions {
   int rank = 0;
   std::string master_address = "127.0.0.1";
   int master_port = 29500;
+
+  // MASTER_ADDR, MASTER_PORT, RANK and WORLD_SIZE (PyTorch's convention),
+  // where set, override the fields. Throws InputError on malformed values.
+  void read_environment();
+  // "host:port" -> master_address, master_port. Throws InputError.
+  void set_master(const std::string& host_port);
 };
 
 struct TrainOptions {

@@ -12,7 +12,9 @@
 #include "molearn/core/error.hpp"
 #include "molearn/core/random.hpp"
 #include "molearn/data/dataset_file.hpp"
+#include "molearn/models/batch_norm.hpp"
 #include "molearn/train/checkpoint.hpp"
+#include "molearn/train/distributed.hpp"
 #include "molearn/train/tensor_dataset.hpp"
 
 namespace molearn {
@@ -59,9 +61,14 @@ struct Run {
   CheckpointState state;
   std::mt19937_64 rng;
   std::string best_path, last_path, log_path;
+  std::unique_ptr<Communicator> communicator;  // null when training in one process
+
+  bool is_main() const { return !communicator || communicator->rank() == 0; }
+  int rank() const { return communicator ? communicator->rank() : 0; }
+  int world_size() const { return communicator ? communicator->world_size() : 1; }
 
   void message(const std::string& text) const {
-    if (observer.on_message) observer.on_message(text);
+    if (observer.on_message && is_main()) observer.on_message(text);
   }
   bool stop_requested() const { return observer.stop_requested && observer.stop_requested->load(); }
 };
@@ -72,35 +79,72 @@ void write_log(const Run& run) {
   log.commit();
 }
 
-// One pass over the training set in a fresh seeded order. Returns the mean
-// loss, or nullopt if interrupted.
+// Start and end (in the epoch's order) of each batch. A last batch of a
+// single structure, or smaller than the number of processes, joins the
+// previous one: batch normalisation needs two values per channel (FoldingNet's
+// first decoder stage has a single point for proteins under 128 atoms), and
+// every process needs at least one structure.
+std::vector<std::pair<std::size_t, std::size_t>> batch_bounds(std::size_t frames, std::size_t batch, std::size_t ranks) {
+  std::vector<std::pair<std::size_t, std::size_t>> bounds;
+  for (std::size_t first = 0; first < frames; first += batch) bounds.emplace_back(first, std::min(frames, first + batch));
+  if (bounds.size() > 1 && bounds.back().second - bounds.back().first < std::max<std::size_t>(2, ranks)) {
+    bounds[bounds.size() - 2].second = bounds.back().second;
+    bounds.pop_back();
+  }
+  return bounds;
+}
+
+// Averages gradients over processes: each process's loss was weighted by its
+// share of the global batch, so the sum is the gradient of the global mean.
+void sum_gradients(Run& run) {
+  std::vector<torch::Tensor> grads;
+  for (auto& p : run.model->parameters())
+    if (p.grad().defined()) grads.push_back(p.grad());
+  run.communicator->allreduce_sum(grads);
+}
+
+// One pass over the training set in a fresh seeded order. With several
+// processes, every process draws the same order and takes its slice of each
+// batch. Returns the mean loss, or nullopt if interrupted.
 std::optional<double> train_epoch(Run& run, int epoch, Clock::time_point run_start, int epochs_this_run) {
   run.model->train();
   const auto& train = run.dataset.train_indices;
   const auto order = seeded_permutation(train.size(), run.rng);
-  const std::size_t batch = static_cast<std::size_t>(run.options.batch_size);
-  const std::size_t batches = (order.size() + batch - 1) / batch;
+  const auto ranks = static_cast<std::size_t>(run.world_size());
+  const auto bounds = batch_bounds(order.size(), static_cast<std::size_t>(run.options.batch_size), ranks);
+  const std::size_t batches = bounds.size();
   double loss_sum = 0;
   std::size_t frames = 0;
   for (std::size_t b = 0; b < batches; ++b) {
     if (run.stop_requested()) return std::nullopt;
-    const std::size_t first = b * batch, last = std::min(order.size(), first + batch);
+    const auto [first, last] = bounds[b];
+    const std::size_t global = last - first;
+    const std::size_t r = static_cast<std::size_t>(run.rank());
+    const std::size_t mine_first = first + global * r / ranks, mine_last = first + global * (r + 1) / ranks;
     std::vector<std::int64_t> rows;
-    for (std::size_t i = first; i < last; ++i) rows.push_back(static_cast<std::int64_t>(train[order[i]]));
+    for (std::size_t i = mine_first; i < mine_last; ++i) rows.push_back(static_cast<std::int64_t>(train[order[i]]));
     const auto x = run.tensors.coords.index_select(0, torch::tensor(rows, torch::kInt64));
     run.optimizer->zero_grad();
-    const auto loss = torch::mse_loss(run.model->forward(x), x);
-    const double value = loss.item<double>();
+    const auto local_loss = torch::mse_loss(run.model->forward(x), x);
+    const double share = static_cast<double>(rows.size()) / static_cast<double>(global);
+    const auto loss = run.communicator ? local_loss * share : local_loss;
+    double value = local_loss.item<double>();
+    if (run.communicator) {
+      std::vector<torch::Tensor> total{torch::full({1}, value * share, torch::kFloat64)};
+      run.communicator->allreduce_sum(total);
+      value = total[0].item<double>();
+    }
     if (!std::isfinite(value))
       throw TrainingDivergedError("epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
                                   ": the loss is not finite (" + std::to_string(value) +
                                   "); stopped. The last good checkpoint is kept: " + run.last_path +
                                   " (try a lower --lr)");
     loss.backward();
+    if (run.communicator) sum_gradients(run);
     run.optimizer->step();
-    loss_sum += value * static_cast<double>(rows.size());
-    frames += rows.size();
-    if (run.observer.on_batch) {
+    loss_sum += value * static_cast<double>(global);
+    frames += global;
+    if (run.observer.on_batch && run.is_main()) {
       const double elapsed = std::chrono::duration<double>(Clock::now() - run_start).count();
       const double done = (epochs_this_run - 1) + static_cast<double>(b + 1) / batches;
       const double remaining = (run.options.max_epochs - epoch) + 1.0 - static_cast<double>(b + 1) / batches;
@@ -169,7 +213,9 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
   Run run(options, observer);
   if (run.dataset.valid_indices.empty())
     throw InputError(options.dataset + ": has no validation frames; prepare it with --valid > 0 (e.g. 0.1)");
-  if (run.dataset.train_indices.empty()) throw InputError(options.dataset + ": has no training frames");
+  if (run.dataset.train_indices.size() < 2)
+    throw InputError(options.dataset + ": has " + std::to_string(run.dataset.train_indices.size()) +
+                     " training frames; at least 2 are needed (batch normalisation)");
   options.model.atoms = static_cast<std::int64_t>(run.dataset.atom_count());
   run.tensors = to_tensors(run.dataset);
 
@@ -180,8 +226,31 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
   run.last_path = (std::filesystem::path(options.output_dir) / "last.ckpt").string();
   run.log_path = (std::filesystem::path(options.output_dir) / "log.jsonl").string();
 
+  if (options.distributed.world_size > 1) {
+    run.message("rank " + std::to_string(options.distributed.rank) + " of " + std::to_string(options.distributed.world_size) +
+                ": connecting to " + options.distributed.master_address + ":" + std::to_string(options.distributed.master_port));
+    run.communicator = connect_ranks(options.distributed);
+    if (options.batch_size < options.distributed.world_size)
+      throw InputError("--batch-size (" + std::to_string(options.batch_size) + ") must be at least the world size (" +
+                       std::to_string(options.distributed.world_size) + ")");
+  }
+  // Batch statistics span all processes for the duration of this run.
+  struct CrossProcessGuard {
+    explicit CrossProcessGuard(Communicator* c) {
+      if (c) set_cross_process_sum([c](const torch::Tensor& t) { return allreduce_sum_autograd(t, *c); });
+    }
+    ~CrossProcessGuard() { set_cross_process_sum({}); }
+  } cross_process_guard(run.communicator.get());
+
   if (options.resume) resume(run);
   else start_fresh(run);
+  if (run.communicator) {
+    // Same seed gives the same initial weights, but make sure of it.
+    std::vector<torch::Tensor> state;
+    for (auto& p : run.model->parameters()) state.push_back(p);
+    for (auto& b : run.model->buffers()) state.push_back(b);
+    run.communicator->broadcast(state, 0);
+  }
   run.optimizer = std::make_unique<torch::optim::AdamW>(
       run.model->parameters(),
       torch::optim::AdamWOptions(options.learning_rate).weight_decay(options.weight_decay));
@@ -225,10 +294,12 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     }
     run.state.rng_state = rng_to_string(run.rng);
     run.state.history.push_back(record.to_json());
-    if (record.improved) save_checkpoint(run.best_path, run.state, *run.model, run.optimizer.get());
-    save_checkpoint(run.last_path, run.state, *run.model, run.optimizer.get());
-    write_log(run);
-    if (observer.on_epoch) observer.on_epoch(record);
+    if (run.is_main()) {  // only rank 0 writes checkpoints and logs
+      if (record.improved) save_checkpoint(run.best_path, run.state, *run.model, run.optimizer.get());
+      save_checkpoint(run.last_path, run.state, *run.model, run.optimizer.get());
+      write_log(run);
+      if (observer.on_epoch) observer.on_epoch(record);
+    }
   }
   if (result.reason == StopReason::MaxEpochs && options.patience > 0 &&
       run.state.epochs_without_improvement >= options.patience && run.state.epoch < options.max_epochs)

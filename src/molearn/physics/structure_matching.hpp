@@ -1,0 +1,30 @@
+// Template matching for molearn's two kinds of input: a structure file (all
+// its atoms, or a selection of them) and a prepared dataset (.mlds).
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+
+#include "molearn/data/dataset.hpp"
+#include "molearn/io/topology.hpp"
+#include "molearn/physics/template_matching.hpp"
+
+namespace molearn {
+
+// Matches the atoms of a structure. Without `atoms`: every residue the force
+// field has a template name for, with all its atoms (full-atom; water and
+// ions without templates are left out and listed in `skipped`). With `atoms`
+// (a selection as `molearn prepare --atoms` takes it): those atoms, against
+// templates reduced to them. Termini are found on the whole structure, so a
+// selection never creates chain ends. MatchedAtom::source indexes `topology`.
+MatchedTopology match_structure(const ForceField& ff, const Topology& topology, std::span<const float> xyz_angstrom,
+                                const std::optional<std::string>& atoms = std::nullopt);
+
+// Matches the atoms of a dataset against templates reduced to the dataset's
+// selection (its "atoms" and "remove_hydrogens" settings), with the termini
+// stored in it. Needs the dataset's coordinates (frame 0 decides disulfides
+// and chain breaks). MatchedAtom::source indexes the dataset's atoms.
+MatchedTopology match_dataset(const ForceField& ff, const Dataset& dataset);
+
+}  // namespace molearn

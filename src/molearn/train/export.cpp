@@ -1,0 +1,64 @@
+#include "molearn/train/export.hpp"
+
+#include <torch/script.h>
+
+#include <filesystem>
+
+#include "molearn/core/error.hpp"
+#include "molearn/data/dataset_file.hpp"
+#include "molearn/train/checkpoint.hpp"
+#include "molearn/train/torchscript_source.hpp"
+
+namespace molearn {
+
+namespace {
+
+std::string attribute_name(std::string name) {
+  std::string out;
+  for (char c : name) {
+    if (c == '.') out += "__";
+    else out += c;
+  }
+  return out;
+}
+
+constexpr const char* kCommonMethods = R"(
+def forward(self, x):
+    return self.decode(self.encode(x))
+
+def decode_angstrom(self, z):
+    return (self.decode(z) * self.std + self.mean).permute(0, 2, 1).contiguous()
+)";
+
+}  // namespace
+
+void export_torchscript(const std::string& checkpoint, const std::string& path) {
+  const LoadedCheckpoint loaded = load_checkpoint(checkpoint);
+  torch::jit::Module module("MolearnAutoencoder");
+  for (const auto& p : loaded.model->named_parameters())
+    module.register_parameter(attribute_name(p.key()), p.value().detach().clone(), false);
+  for (const auto& b : loaded.model->named_buffers()) module.register_buffer(attribute_name(b.key()), b.value().clone());
+  module.register_attribute("mean", c10::FloatType::get(), loaded.state.mean);
+  module.register_attribute("std", c10::FloatType::get(), loaded.state.std);
+  module.register_attribute("atoms", c10::IntType::get(), loaded.state.model.atoms);
+  module.register_attribute("latent_dim", c10::IntType::get(), loaded.state.model.latent_dim);
+  module.register_attribute("architecture", c10::StringType::get(), loaded.state.model.architecture);
+  module.register_attribute("topology_json", c10::StringType::get(),
+                            topology_to_json(loaded.state.topology).dump());
+  module.define(torchscript_source(loaded.state.model) + kCommonMethods);
+  module.eval();
+
+  const std::string temporary = path + ".tmp";
+  try {
+    module.save(temporary);
+  } catch (const std::exception& e) {
+    std::error_code ec;
+    std::filesystem::remove(temporary, ec);
+    throw OutputError(path + ": cannot write the exported model (folder missing, not writable, or disk full)");
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, path, ec);
+  if (ec) throw OutputError(path + ": cannot move the exported model into place: " + ec.message());
+}
+
+}  // namespace molearn

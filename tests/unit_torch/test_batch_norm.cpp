@@ -1,0 +1,71 @@
+#include <gtest/gtest.h>
+
+#include "molearn/models/batch_norm.hpp"
+
+using namespace molearn;
+
+namespace {
+
+// Copies affine parameters so both modules start equal and non-trivial.
+void randomise(BatchNorm& ours, torch::nn::BatchNorm1d& theirs) {
+  torch::NoGradGuard no_grad;
+  ours->weight.uniform_(0.5, 1.5);
+  ours->bias.uniform_(-0.5, 0.5);
+  theirs->weight.copy_(ours->weight);
+  theirs->bias.copy_(ours->bias);
+}
+
+}  // namespace
+
+TEST(BatchNorm, LocalPathEqualsTorchBatchNorm1d) {
+  torch::manual_seed(3);
+  BatchNorm ours(6);
+  torch::nn::BatchNorm1d theirs(6);
+  randomise(ours, theirs);
+  for (int step = 0; step < 3; ++step) {
+    const auto x = torch::randn({4, 6, 9});
+    EXPECT_TRUE(torch::equal(ours->forward(x), theirs->forward(x)));
+  }
+  EXPECT_TRUE(torch::equal(ours->running_mean, theirs->running_mean));
+  EXPECT_TRUE(torch::equal(ours->running_var, theirs->running_var));
+  EXPECT_EQ(ours->num_batches_tracked.item<std::int64_t>(), 3);
+  ours->eval();
+  theirs->eval();
+  const auto x = torch::randn({2, 6, 5});
+  EXPECT_TRUE(torch::equal(ours->forward(x), theirs->forward(x)));
+  EXPECT_EQ(ours->num_batches_tracked.item<std::int64_t>(), 3);  // eval leaves the statistics alone
+}
+
+TEST(BatchNorm, SameParameterNamesAsTorch) {
+  BatchNorm ours(3);
+  torch::nn::BatchNorm1d theirs(3);
+  std::vector<std::string> a, b;
+  for (const auto& p : ours->named_parameters()) a.push_back(p.key());
+  for (const auto& p : theirs->named_parameters()) b.push_back(p.key());
+  for (const auto& p : ours->named_buffers()) a.push_back(p.key());
+  for (const auto& p : theirs->named_buffers()) b.push_back(p.key());
+  EXPECT_EQ(a, b);
+}
+
+TEST(BatchNorm, CrossProcessPathMatchesValuesAndGradients) {
+  // With a "sum over one process" the cross-process formula must reproduce
+  // torch's batch norm: outputs, input gradients and running statistics.
+  torch::manual_seed(5);
+  BatchNorm ours(4);
+  torch::nn::BatchNorm1d theirs(4);
+  randomise(ours, theirs);
+  const auto x = torch::randn({3, 4, 7}, torch::requires_grad());
+  const auto x2 = x.detach().clone().requires_grad_(true);
+  const auto weights = torch::randn({3, 4, 7});
+  set_cross_process_sum([](const torch::Tensor& t) { return t * 1.0; });
+  const auto y = ours->forward(x);
+  set_cross_process_sum({});
+  const auto y2 = theirs->forward(x2);
+  EXPECT_TRUE(torch::allclose(y, y2, 1e-5, 1e-5));
+  (y * weights).sum().backward();
+  (y2 * weights).sum().backward();
+  EXPECT_TRUE(torch::allclose(x.grad(), x2.grad(), 1e-4, 1e-5));
+  EXPECT_TRUE(torch::allclose(ours->weight.grad(), theirs->weight.grad(), 1e-4, 1e-5));
+  EXPECT_TRUE(torch::allclose(ours->running_var, theirs->running_var, 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(ours->running_mean, theirs->running_mean, 1e-5, 1e-6));
+}
