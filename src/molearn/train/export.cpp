@@ -45,7 +45,13 @@ void export_torchscript(const std::string& checkpoint, const std::string& path) 
   module.register_attribute("architecture", c10::StringType::get(), loaded.state.model.architecture);
   module.register_attribute("topology_json", c10::StringType::get(),
                             topology_to_json(loaded.state.topology).dump());
-  module.define(torchscript_source(loaded.state.model) + kCommonMethods);
+  try {
+    module.define(torchscript_source(loaded.state.model) + kCommonMethods);
+  } catch (const c10::Error& e) {
+    // Generated source that does not compile is a molearn bug, not bad input.
+    throw Error("internal error: the TorchScript of the '" + loaded.state.model.architecture +
+                "' model does not compile: " + e.what_without_backtrace());
+  }
   module.eval();
 
   const std::string temporary = path + ".tmp";

@@ -58,10 +58,78 @@ std::string conv1d_source(const ModelConfig& c) {
   return s.str();
 }
 
+std::string conv(const std::string& x, const std::string& p, int padding) {
+  return "torch.conv1d(" + x + ", self." + p + "__weight, self." + p + "__bias, [1], [" + std::to_string(padding) + "])";
+}
+
+// Plain-tensor versions of FoldingNet's fused kernels (models/knn.hpp):
+// exact pairwise distances (no matrix-product shortcut, so neighbour choices
+// agree with the C++ kernel), neighbour max-pool and local covariance by gather.
+constexpr const char* kFoldingNetHelpers = R"(
+def knn_indices(self, x, k: int):
+    points = x.transpose(1, 2)
+    distances = torch.cdist(points, points, compute_mode=2)  # 2: exact differences, no matrix product
+    return distances.topk(k, dim=2, largest=False)[1]
+
+def neighbours(self, x, idx):
+    b = x.size(0)
+    c = x.size(1)
+    n = x.size(2)
+    k = idx.size(2)
+    flat = idx.reshape(b, 1, n * k).expand(b, c, n * k)
+    return torch.gather(x, 2, flat).view(b, c, n, k)
+
+def local_covariance(self, x, idx):
+    g = self.neighbours(x, idx)
+    g = g - g.mean(dim=3, keepdim=True)
+    return torch.einsum('bink,bjnk->bijn', g, g).reshape(x.size(0), 9, x.size(2))
+)";
+
+// Mirrors FoldingNetImpl (models/foldingnet.hpp documents the layout and names).
+std::string foldingnet_source(const ModelConfig& c) {
+  const std::int64_t k = std::min(c.knn, c.atoms);
+  const std::int64_t s0 = c.atoms / 128 + 1;
+  const std::int64_t points[5] = {1, s0, 8 * s0, 32 * s0, 128 * s0};
+  std::ostringstream s;
+  s << kFoldingNetHelpers << "\n";
+  s << "def encode(self, x):\n";
+  s << "    idx = self.knn_indices(x, " << k << ")\n";
+  s << "    h = torch.cat([x, self.local_covariance(x, idx)], 1)\n";
+  for (int i = 1; i <= 3; ++i)
+    s << "    h = torch.relu(" << batch_norm(conv("h", "encoder__conv" + std::to_string(i), 0), "encoder__bn" + std::to_string(i))
+      << ")\n";
+  for (int g = 1; g <= 2; ++g) {
+    const std::string p = "encoder__graph_layer" + std::to_string(g);
+    s << "    h = self.neighbours(h, self.knn_indices(h, " << k << ")).max(dim=3)[0]\n";
+    s << "    h = torch.relu(" << batch_norm(conv("h", p + "__conv", 0), p + "__bn") << ")\n";
+  }
+  s << "    h = " << batch_norm(conv("h", "encoder__conv4", 0), "encoder__bn4") << "\n";
+  s << "    h = h.max(dim=2, keepdim=True)[0]\n";
+  s << "    return " << conv("h", "encoder__conv5", 0) << ".view(x.size(0), " << c.latent_dim << ")\n\n";
+  s << "def decode(self, z):\n";
+  s << "    h = z.view(z.size(0), " << c.latent_dim << ", 1)\n";
+  for (int l = 1; l <= 4; ++l) {
+    const std::int64_t out_points = points[l], repeats = points[l] / points[l - 1];
+    s << "    grid = torch.linspace(-0.5, 0.5, " << out_points << ", dtype=h.dtype).view(1, 1, " << out_points
+      << ").expand(h.size(0), 1, " << out_points << ")\n";
+    s << "    code = h.repeat_interleave(" << repeats << ", dim=2)\n";
+    for (int f = 1; f <= 2; ++f) {
+      const std::string p = "decoder__layer" + std::to_string(l) + "__fold" + std::to_string(f);
+      const std::string input = f == 1 ? "torch.cat([grid, code], 1)" : "torch.cat([grid, code, r1], 1)";
+      s << "    t = torch.relu(" << batch_norm(conv(input, p + "__conv1", 1), p + "__bn1") << ")\n";
+      s << "    t = torch.relu(" << batch_norm(conv("t", p + "__conv2", 1), p + "__bn2") << ")\n";
+      s << "    " << (f == 1 ? "r1 = " : "h = r1 + ") << conv("t", p + "__conv3", 1) << "\n";
+    }
+  }
+  s << "    return h.narrow(2, 0, " << c.atoms << ").contiguous()\n";
+  return s.str();
+}
+
 }  // namespace
 
 std::string torchscript_source(const ModelConfig& config) {
   if (config.architecture == "conv1d") return conv1d_source(config);
+  if (config.architecture == "foldingnet") return foldingnet_source(config);
   throw InputError("export of '" + config.architecture + "' models is not available yet");
 }
 
