@@ -101,7 +101,8 @@ inline std::string toy_forcefield_xml(const std::string& ordering = "amber") {
  <PeriodicTorsionForce)" +
          ordering_attribute + R"(>
   <Proper class1="" class2="CT" class3="C" class4="" periodicity1="2" phase1="0.0" k1="1.0"/>
-  <Proper class1="N" class2="CT" class3="C" class4="O" periodicity1="3" phase1="0.0" k1="2.0" periodicity2="1" phase2="3.141592653589793" k2="0.5"/>
+  <Proper class1="N" class2="CT" class3="C" class4="O" periodicity1="3" phase1="0.0" k1="2.0"
+          periodicity2="1" phase2="3.141592653589793" k2="0.5"/>
   <Proper class1="" class2="CT" class3="C" class4="" periodicity1="2" phase1="0.0" k1="3.0"/>
   <Proper class1="" class2="N" class3="CT" class4="" periodicity1="3" phase1="0.0" k1="0.0"/>
   <Proper class1="" class2="C" class3="N" class4="" periodicity1="2" phase1="3.141592653589793" k1="10.46"/>

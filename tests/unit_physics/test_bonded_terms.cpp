@@ -83,10 +83,12 @@ TEST(ForceFieldRules, SpecificProperWinsOverWildcard) {
   // Angles: the first matching definition, here the type-specific N-CA-C.
   for (const AngleTerm& a : terms.angles) {
     if (a.atoms[1] == p.atom(2, "CA") && std::min(a.atoms[0], a.atoms[2]) == p.atom(2, "N") &&
-        std::max(a.atoms[0], a.atoms[2]) == p.atom(2, "C"))
+        std::max(a.atoms[0], a.atoms[2]) == p.atom(2, "C")) {
       EXPECT_DOUBLE_EQ(a.k, 527.184);
-    if (a.atoms[1] == p.atom(2, "CA") && a.atoms[0] == p.atom(2, "N") && a.atoms[2] == p.atom(2, "CB"))
+    }
+    if (a.atoms[1] == p.atom(2, "CA") && a.atoms[0] == p.atom(2, "N") && a.atoms[2] == p.atom(2, "CB")) {
       EXPECT_DOUBLE_EQ(a.k, 418.4);
+    }
   }
   // Bonds: every bond of the graph has parameters; the peptide bonds too.
   EXPECT_EQ(terms.bonds.size(), m.bonds.size());

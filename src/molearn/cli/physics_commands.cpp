@@ -30,7 +30,7 @@ struct PhysicsArgs {
   std::vector<std::string> forcefield = kDefaultForceField;
   std::string nonbonded;
   std::string implicit;
-  double cutoff_nm = 0;
+  double nonbonded_cutoff_nm = 0;
   std::string atoms;  // empty: all atoms the force field matches
 
   SystemOptions system_options(const char* default_nonbonded) const {
@@ -39,7 +39,7 @@ struct PhysicsArgs {
     if (!implicit.empty() && implicit != "obc2")
       throw InputError("unknown implicit-solvent model '" + implicit + "' (molearn supports obc2)");
     options.implicit_obc2 = implicit == "obc2";
-    options.cutoff_nm = cutoff_nm;
+    options.nonbonded_cutoff_nm = nonbonded_cutoff_nm;
     return options;
   }
 };
@@ -57,7 +57,7 @@ void add_physics_options(CLI::App* cmd, PhysicsArgs& args, const char* default_n
       ->check(CLI::IsMember({"none", "soft", "full"}));
   cmd->add_option("--implicit", args.implicit, "Implicit solvent: obc2 (full-atom systems, --nonbonded full)")
       ->check(CLI::IsMember({"obc2"}));
-  cmd->add_option("--cutoff", args.cutoff_nm,
+  cmd->add_option("--cutoff", args.nonbonded_cutoff_nm,
                   "Non-bonded cutoff in nm (switched off over the last 0.1 nm); 0 computes every pair")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
@@ -69,16 +69,24 @@ std::string joined(const std::vector<std::string>& items, const char* separator 
   return text;
 }
 
-void report_skipped(const MatchedTopology& matched) {
+void report_notes(const MatchedTopology& matched, const SystemOptions& options) {
   if (!matched.skipped.empty())
     std::fprintf(stderr, "note: left out residues the force field has no template for: %s\n",
                  joined(matched.skipped).c_str());
+  // Reduced templates keep the charges of the kept atoms only, so residues
+  // carry large net charges and Coulomb energies mean little.
+  if (matched.reduced && options.nonbonded == NonbondedModel::Full)
+    std::fprintf(stderr,
+                 "note: reduced templates keep only the charges of the selected atoms; full Coulomb energies of a "
+                 "reduced system are not physical (Python molearn uses --nonbonded soft)\n");
 }
 
 std::string describe_model(const SystemOptions& options, const ForceField& ff) {
   std::string text = std::string("non-bonded ") + nonbonded_model_name(options.nonbonded);
   if (options.implicit_obc2 || ff.implicit_obc2 || ff.obc.present) text += " + OBC2";
-  text += options.cutoff_nm > 0 ? ", cutoff " + std::to_string(options.cutoff_nm).substr(0, 5) + " nm" : ", no cutoff";
+  char cutoff[32];
+  std::snprintf(cutoff, sizeof cutoff, ", cutoff %g nm", options.nonbonded_cutoff_nm);
+  text += options.nonbonded_cutoff_nm > 0 ? cutoff : ", no cutoff";
   return text;
 }
 
@@ -110,7 +118,7 @@ void run_energy(const EnergyArgs& args) {
   const std::optional<std::string> atoms =
       args.physics.atoms.empty() ? std::nullopt : std::optional<std::string>(args.physics.atoms);
   const MatchedTopology matched = match_structure(ff, topology, frame.xyz, atoms);
-  report_skipped(matched);
+  report_notes(matched, options);
   EnergyEvaluator evaluator(build_system(ff, matched, options), args.platform);
   const std::vector<std::size_t> sources = matched.source_atoms();
   if (!args.json)
@@ -174,8 +182,8 @@ void run_physics_system(const SystemArgs& args) {
     const std::optional<std::string> atoms =
         args.physics.atoms.empty() ? std::nullopt : std::optional<std::string>(args.physics.atoms);
     matched = match_structure(ff, topology, frame.xyz, atoms);
-    report_skipped(matched);
   }
+  report_notes(matched, options);
   const std::unique_ptr<OpenMM::System> system = build_system(ff, matched, options);
   write_system_xml(*system, args.output);
   std::printf("wrote %s: %d particles%s; %s; %s\n", args.output.c_str(), system->getNumParticles(),

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
+#include <thread>
 #include <vector>
 
 namespace molearn::knn {
@@ -18,9 +20,57 @@ using torch::autograd::variable_list;
 // and, for xyz, much cheaper than a GEMM with a 3-long inner dimension.
 constexpr std::int64_t kDirectMaxChannels = 8;
 
-// A distance tile of `rows` x N scalars stays within this many bytes, so a
-// thread's tile lives in its L2 cache while it is scanned.
-constexpr std::int64_t kTileBytes = 256 * 1024;
+// Rows of the direct path handled per task: a few rows amortise the task
+// overhead while each row's N distances stay in L1/L2.
+constexpr std::int64_t kDirectRowsPerTask = 16;
+
+// The GEMM path computes distances for a block of rows of every batch item
+// at once ([B, R, N]); R is chosen so that the block stays below this many
+// elements (16 MB of floats: small enough for the allocator to recycle,
+// large enough for an efficient GEMM).
+constexpr std::int64_t kBlockElements = std::int64_t{1} << 22;
+
+// Runs f(chunk_begin, chunk_end) over [begin, end) split into at most
+// at::get_num_threads() contiguous chunks of at least `grain` items, as
+// at::parallel_for does. at::parallel_for's OpenMP loop is header-inline, so
+// it only runs in parallel in files compiled with -fopenmp; without it (the
+// molearn build does not pass -fopenmp) this falls back to std::thread with
+// the same thread count, so torch::set_num_threads still applies. The
+// bodies must not call back into libtorch ops (in the fallback they run on
+// plain threads, where nested library parallelism would oversubscribe).
+template <typename F>
+void parallel_chunks(std::int64_t begin, std::int64_t end, std::int64_t grain, const F& f) {
+  if (end <= begin) return;
+#ifdef _OPENMP
+  at::parallel_for(begin, end, grain, f);
+#else
+  const std::int64_t n = end - begin;
+  const std::int64_t max_chunks = (n + std::max<std::int64_t>(grain, 1) - 1) / std::max<std::int64_t>(grain, 1);
+  const std::int64_t threads = std::min<std::int64_t>(at::get_num_threads(), max_chunks);
+  if (threads <= 1 || at::in_parallel_region()) {
+    f(begin, end);
+    return;
+  }
+  const std::int64_t chunk = (n + threads - 1) / threads;
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads));
+  auto run = [&](std::int64_t t) {
+    const std::int64_t b = begin + t * chunk;
+    if (b >= end) return;
+    try {
+      f(b, std::min(end, b + chunk));
+    } catch (...) {
+      errors[static_cast<std::size_t>(t)] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> workers;
+  workers.reserve(static_cast<std::size_t>(threads - 1));
+  for (std::int64_t t = 1; t < threads; ++t) workers.emplace_back(run, t);
+  run(0);
+  for (auto& w : workers) w.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+#endif
+}
 
 void check_cpu_float(const torch::Tensor& x, const char* what) {
   TORCH_CHECK(x.device().is_cpu(), what, ": expected a CPU tensor");
@@ -69,76 +119,86 @@ void row_top_k(const T* dist, std::int64_t n, std::int64_t k, T* best_d, std::in
   }
 }
 
+// Top-k of each row of dist ([rows, N]) into out ([rows, k]). Only
+// non-finite distances (a diverged model) can leave slots empty; they are
+// filled with the row's own point so that indices stay valid.
 template <typename T>
-void knn_kernel(const torch::Tensor& x, std::int64_t k, torch::Tensor& out) {
+void scan_rows(const T* dist, std::int64_t rows, std::int64_t n, std::int64_t k, std::int64_t first_point,
+               std::int64_t* out, T* best_d) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    std::int64_t* o = out + r * k;
+    row_top_k(dist + r * n, n, k, best_d, o);
+    for (std::int64_t s = 0; s < k; ++s)
+      if (o[s] < 0) o[s] = first_point + r;
+  }
+}
+
+// Few channels: exact distances, computed and scanned per row by the workers.
+template <typename T>
+void knn_direct(const torch::Tensor& x, std::int64_t k, torch::Tensor& out) {
   const std::int64_t B = x.size(0), C = x.size(1), N = x.size(2);
   const T* xp = x.data_ptr<T>();
   std::int64_t* op = out.data_ptr<std::int64_t>();
-  const bool direct = C <= kDirectMaxChannels;
-
-  // Squared norms for the GEMM form |a|^2 + |b|^2 - 2 a.b.
-  torch::Tensor sq;
-  if (!direct) sq = x.pow(2).sum(1).contiguous();  // [B, N]
-  const T* sqp = direct ? nullptr : sq.data_ptr<T>();
-
-  const std::int64_t tile =
-      std::clamp<std::int64_t>(kTileBytes / (N * static_cast<std::int64_t>(sizeof(T))), 8, 64);
-  const std::int64_t tiles_per_item = (N + tile - 1) / tile;
-
-  at::parallel_for(0, B * tiles_per_item, 1, [&](std::int64_t begin, std::int64_t end) {
-    // No autograd inside the workers (grad mode is thread-local).
-    torch::NoGradGuard no_grad;
-    std::vector<T> buf(static_cast<std::size_t>(tile * N));
+  const std::int64_t tasks_per_item = (N + kDirectRowsPerTask - 1) / kDirectRowsPerTask;
+  parallel_chunks(0, B * tasks_per_item, 1, [&](std::int64_t begin, std::int64_t end) {
+    std::vector<T> dist(static_cast<std::size_t>(N));
     std::vector<T> best_d(static_cast<std::size_t>(k));
-    const auto opts = torch::TensorOptions().dtype(x.scalar_type());
     for (std::int64_t t = begin; t < end; ++t) {
-      const std::int64_t b = t / tiles_per_item;
-      const std::int64_t r0 = (t % tiles_per_item) * tile;
-      const std::int64_t rows = std::min(tile, N - r0);
+      const std::int64_t b = t / tasks_per_item;
+      const std::int64_t r0 = (t % tasks_per_item) * kDirectRowsPerTask;
+      const std::int64_t r1 = std::min(N, r0 + kDirectRowsPerTask);
       const T* xb = xp + b * C * N;  // [C, N], one channel per row
-
-      if (direct) {
-        for (std::int64_t r = 0; r < rows; ++r) {
-          T* d = buf.data() + r * N;
-          std::fill(d, d + N, T(0));
-          for (std::int64_t c = 0; c < C; ++c) {
-            const T* xc = xb + c * N;
-            const T xi = xc[r0 + r];
-            for (std::int64_t j = 0; j < N; ++j) {  // vectorises over j
-              const T diff = xc[j] - xi;
-              d[j] += diff * diff;
-            }
+      for (std::int64_t i = r0; i < r1; ++i) {
+        T* d = dist.data();
+        std::fill(d, d + N, T(0));
+        for (std::int64_t c = 0; c < C; ++c) {
+          const T* xc = xb + c * N;
+          const T xi = xc[i];
+          for (std::int64_t j = 0; j < N; ++j) {  // vectorises over j
+            const T diff = xc[j] - xi;
+            d[j] += diff * diff;
           }
         }
-      } else {
-        // Gram tile G = X[:, r0:r0+rows]^T X ([rows, N]) by one GEMM. The
-        // tensors wrap raw pointers so the workers create no views of the
-        // caller's tensors (which may be inference tensors).
-        auto xb_t = torch::from_blob(const_cast<T*>(xb), {C, N}, opts);
-        auto gram = torch::from_blob(buf.data(), {rows, N}, opts);
-        at::mm_out(gram, xb_t.narrow(1, r0, rows).t(), xb_t);
-        const T* sqb = sqp + b * N;
-        for (std::int64_t r = 0; r < rows; ++r) {
-          T* d = buf.data() + r * N;
-          const T si = sqb[r0 + r];
-          for (std::int64_t j = 0; j < N; ++j) d[j] = si + sqb[j] - T(2) * d[j];
-        }
-      }
-
-      for (std::int64_t r = 0; r < rows; ++r) {
-        const std::int64_t i = r0 + r;
-        std::int64_t* oi = op + (b * N + i) * k;
-        row_top_k(buf.data() + r * N, N, k, best_d.data(), oi);
-        // Only non-finite distances (a diverged model) leave slots empty;
-        // fill them with the point itself so indices stay valid.
-        for (std::int64_t s = 0; s < k; ++s)
-          if (oi[s] < 0) oi[s] = i;
+        scan_rows(d, 1, N, k, i, op + (b * N + i) * k, best_d.data());
       }
     }
   });
 }
 
+// Many channels: |a|^2 + |b|^2 - 2 a.b with the dot products from one
+// batched GEMM per block of R rows ([B, R, C] x [B, C, N], the library's
+// own multithreaded GEMM), then a parallel scan of the B x R rows. Only the
+// [B, R, N] block is ever held, never the [B, N, N] distance matrix.
+template <typename T>
+void knn_gemm(const torch::Tensor& x, std::int64_t k, torch::Tensor& out) {
+  const std::int64_t B = x.size(0), N = x.size(2);
+  std::int64_t* op = out.data_ptr<std::int64_t>();
+  const auto sq = x.pow(2).sum(1).contiguous();  // [B, N]
+  const T* sqp = sq.data_ptr<T>();
+  const std::int64_t block = std::clamp<std::int64_t>(kBlockElements / (B * N), 8, 256);
+  for (std::int64_t r0 = 0; r0 < N; r0 += block) {
+    const std::int64_t rows = std::min(block, N - r0);
+    auto dist = torch::bmm(x.narrow(2, r0, rows).transpose(1, 2), x).contiguous();  // [B, rows, N]
+    T* dp = dist.data_ptr<T>();
+    parallel_chunks(0, B * rows, 8, [&](std::int64_t begin, std::int64_t end) {
+      std::vector<T> best_d(static_cast<std::size_t>(k));
+      for (std::int64_t t = begin; t < end; ++t) {
+        const std::int64_t b = t / rows, i = r0 + t % rows;
+        const T* sqb = sqp + b * N;
+        T* d = dp + t * N;
+        const T si = sqb[i];
+        for (std::int64_t j = 0; j < N; ++j) d[j] = si + sqb[j] - T(2) * d[j];  // vectorises
+        scan_rows(d, 1, N, k, i, op + (b * N + i) * k, best_d.data());
+      }
+    });
+  }
+}
+
 // ---- neighbour max-pool ----
+
+// Channels pooled together per task: every neighbour list is loaded once
+// for this many channels, whose input rows (4 x N scalars) stay in L1.
+constexpr std::int64_t kPoolChannelBlock = 4;
 
 template <typename T>
 void neighbour_max_forward_kernel(const torch::Tensor& x, const torch::Tensor& idx, torch::Tensor& out,
@@ -149,30 +209,34 @@ void neighbour_max_forward_kernel(const torch::Tensor& x, const torch::Tensor& i
   const std::int64_t* ip = idx.data_ptr<std::int64_t>();
   T* op = out.data_ptr<T>();
   std::int32_t* ap = arg.data_ptr<std::int32_t>();
-  // One (batch, channel) row per task: the row of N inputs stays in L1
-  // while the gathers hop around it, and rows never share outputs.
-  const std::int64_t grain = std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(1, M * k));
-  at::parallel_for(0, B * C, grain, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t bc = begin; bc < end; ++bc) {
-      const std::int64_t b = bc / C;
-      const T* xr = xp + bc * N;
+  // Tasks are (batch, block of channels): outputs of different tasks never
+  // overlap.
+  const std::int64_t blocks = (C + kPoolChannelBlock - 1) / kPoolChannelBlock;
+  parallel_chunks(0, B * blocks, 1, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t t = begin; t < end; ++t) {
+      const std::int64_t b = t / blocks;
+      const std::int64_t c0 = (t % blocks) * kPoolChannelBlock;
+      const std::int64_t cn = std::min(kPoolChannelBlock, C - c0);
       const std::int64_t* ib = ip + b * M * k;
-      T* orow = op + bc * M;
-      std::int32_t* arow = ap + bc * M;
       for (std::int64_t i = 0; i < M; ++i) {
         const std::int64_t* nb = ib + i * k;
-        std::int64_t best = nb[0];
-        T m = xr[best];
-        // First maximum wins; a NaN wins and sticks, as in torch.max.
-        for (std::int64_t j = 1; j < k && !std::isnan(m); ++j) {
-          const T v = xr[nb[j]];
-          if (v > m || std::isnan(v)) {
-            m = v;
-            best = nb[j];
+        for (std::int64_t cc = 0; cc < cn; ++cc) {
+          const std::int64_t row = b * C + c0 + cc;
+          const T* xr = xp + row * N;
+          std::int64_t best = nb[0];
+          T m = xr[best];
+          for (std::int64_t j = 1; j < k; ++j) {
+            const T v = xr[nb[j]];
+            // First maximum wins and a NaN wins and sticks, as in torch.max.
+            // Written as selects, not branches: which neighbour wins is
+            // data-dependent and would mispredict constantly.
+            const bool take = (v > m) | (std::isnan(v) & !std::isnan(m));
+            best = take ? nb[j] : best;
+            m = take ? v : m;
           }
+          op[row * M + i] = m;
+          ap[row * M + i] = static_cast<std::int32_t>(best);
         }
-        orow[i] = m;
-        arow[i] = static_cast<std::int32_t>(best);
       }
     }
   });
@@ -189,7 +253,7 @@ void neighbour_max_backward_kernel(const torch::Tensor& grad_out, const torch::T
   // Parallel over (batch, channel) rows: a row's scatter only touches its
   // own row of grad_x, so accumulation needs no atomics.
   const std::int64_t grain = std::max<std::int64_t>(1, 16384 / std::max<std::int64_t>(1, M));
-  at::parallel_for(0, BC, grain, [&](std::int64_t begin, std::int64_t end) {
+  parallel_chunks(0, BC, grain, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t bc = begin; bc < end; ++bc) {
       const T* g = gp + bc * M;
       const std::int32_t* a = ap + bc * M;
@@ -246,7 +310,7 @@ void covariance_forward_kernel(const torch::Tensor& x, const torch::Tensor& idx,
   const T* xp = x.data_ptr<T>();
   const std::int64_t* ip = idx.data_ptr<std::int64_t>();
   T* op = out.data_ptr<T>();
-  at::parallel_for(0, B * N, 256, [&](std::int64_t begin, std::int64_t end) {
+  parallel_chunks(0, B * N, 256, [&](std::int64_t begin, std::int64_t end) {
     std::vector<T> ybuf(static_cast<std::size_t>(3 * k));
     auto y = reinterpret_cast<T(*)[3]>(ybuf.data());
     for (std::int64_t t = begin; t < end; ++t) {
@@ -278,7 +342,7 @@ void covariance_backward_kernel(const torch::Tensor& x, const torch::Tensor& idx
   T* gxp = grad_x.data_ptr<T>();
   // Neighbourhoods overlap, so tasks are (batch, output coordinate): each
   // task is the only writer of its row grad_x[b, s, :].
-  at::parallel_for(0, B * 3, 1, [&](std::int64_t begin, std::int64_t end) {
+  parallel_chunks(0, B * 3, 1, [&](std::int64_t begin, std::int64_t end) {
     std::vector<T> ybuf(static_cast<std::size_t>(3 * k));
     auto y = reinterpret_cast<T(*)[3]>(ybuf.data());
     for (std::int64_t task = begin; task < end; ++task) {
@@ -331,7 +395,13 @@ torch::Tensor knn_indices(const torch::Tensor& x_in, std::int64_t k) {
   auto out = torch::empty({x.size(0), x.size(2), k}, x.options().dtype(torch::kLong));
   if (out.numel() == 0) return out;
   TORCH_CHECK(x.size(1) >= 1, "knn_indices: expected at least one channel");
-  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "knn_indices", [&] { knn_kernel<scalar_t>(x, k, out); });
+  torch::NoGradGuard no_grad;
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "knn_indices", [&] {
+    if (x.size(1) <= kDirectMaxChannels)
+      knn_direct<scalar_t>(x, k, out);
+    else
+      knn_gemm<scalar_t>(x, k, out);
+  });
   return out;
 }
 

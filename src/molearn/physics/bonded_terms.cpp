@@ -79,7 +79,8 @@ class TermAssigner {
     }
     std::array<int, 4> positions{};
     for (int i = 0; i < 4; ++i)
-      positions[i] = static_cast<int>(std::find(candidate.begin(), candidate.end(), match->first[i]) - candidate.begin());
+      positions[i] =
+          static_cast<int>(std::find(candidate.begin(), candidate.end(), match->first[i]) - candidate.begin());
     improper_cache_[key] = std::pair{positions, match->second};
     return match;
   }

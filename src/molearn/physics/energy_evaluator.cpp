@@ -11,10 +11,14 @@
 
 namespace molearn {
 
-bool EnergyResult::finite() const {
+bool EnergyResult::energies_finite() const {
   if (!std::isfinite(total)) return false;
   for (const GroupEnergy& g : groups)
     if (!std::isfinite(g.energy)) return false;
+  return true;
+}
+
+bool EnergyResult::forces_finite() const {
   for (double f : forces)
     if (!std::isfinite(f)) return false;
   return true;

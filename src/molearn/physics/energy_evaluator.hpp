@@ -25,10 +25,14 @@ struct EnergyResult {
   double total = 0;                 // kJ/mol, the sum of the groups
   std::vector<GroupEnergy> groups;  // the force groups the system uses, in group order
   std::vector<double> forces;       // kJ/mol/nm, x y z per atom; empty unless asked for
-  // False when an energy or force is infinite or NaN, e.g. atoms on top of
-  // each other under the full non-bonded model (Coulomb and Lennard-Jones
-  // diverge); the soft core and the bonded terms stay finite there.
-  bool finite() const;
+  // Atoms on top of each other: the full non-bonded model diverges (Coulomb
+  // and Lennard-Jones energies are infinite or NaN); the soft core and the
+  // bonded terms keep finite energies, but OpenMM computes the direction of
+  // a pair force as delta/r, so forces between exactly coincident atoms are
+  // NaN under every model. Nothing is thrown; these say what happened.
+  bool energies_finite() const;
+  bool forces_finite() const;
+  bool finite() const { return energies_finite() && forces_finite(); }
 };
 
 // Owns a System and an OpenMM Context on one platform. Not thread-safe: one

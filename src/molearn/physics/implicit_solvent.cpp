@@ -35,7 +35,8 @@ std::vector<ObcParticle> obc2_parameters(const ForceField& ff, const MatchedTopo
       const MatchedAtom& atom = topology.atoms[i];
       const auto& p = ff.obc.by_type[atom.type];
       if (!p)
-        throw InputError("the force field's <GBSAOBCForce> has no parameters for atom type " + ff.types[atom.type].name);
+        throw InputError("the force field's <GBSAOBCForce> has no parameters for atom type " +
+                         ff.types[atom.type].name);
       particles[i] = {p->charge.value_or(atom.template_charge.value_or(0.0)), p->radius, p->scale};
     }
     return particles;

@@ -5,6 +5,8 @@
 #include "molearn/core/error.hpp"
 #include "molearn/data/polymer.hpp"
 #include "molearn/data/selection.hpp"
+#include "molearn/io/residue_names.hpp"
+#include "molearn/physics/pdb_names.hpp"
 
 namespace molearn {
 
@@ -18,8 +20,14 @@ MatchedTopology match_structure(const ForceField& ff, const Topology& topology, 
     options.skip_residues_without_template = true;
     return match_templates(ff, topology, xyz, options);
   }
-  const std::vector<std::size_t> selected = select_atoms(topology, SelectionSpec{*atoms, "", false});
-  const Topology subset = topology.subset(selected);
+  // The selection applies to OpenMM's standard names, so that N,CA,CB,C,O
+  // keeps a C-terminal oxygen named OT1 (CHARMM) or OC1 (GROMACS) too.
+  Topology standard = topology;
+  const PdbNames& pdb = PdbNames::standard();
+  for (Atom& a : standard.atoms())
+    if (is_protein_residue(pdb.residue(a.res_name))) a.name = pdb.atom(a.res_name, a.name);
+  const std::vector<std::size_t> selected = select_atoms(standard, SelectionSpec{*atoms, "", false});
+  const Topology subset = standard.subset(selected);
   std::vector<float> subset_xyz;
   subset_xyz.reserve(3 * selected.size());
   for (std::size_t i : selected) subset_xyz.insert(subset_xyz.end(), &xyz[3 * i], &xyz[3 * i] + 3);

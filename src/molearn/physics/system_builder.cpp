@@ -15,11 +15,12 @@ namespace {
 
 void check_options(const ForceField& ff, const MatchedTopology& topology, const SystemOptions& options, bool implicit) {
   if (topology.size() == 0) throw InputError("the system has no atoms");
-  if (!(options.cutoff_nm >= 0) || !std::isfinite(options.cutoff_nm))
+  if (!(options.nonbonded_cutoff_nm >= 0) || !std::isfinite(options.nonbonded_cutoff_nm))
     throw InputError("the non-bonded cutoff must be a distance >= 0 nm (0: no cutoff)");
-  if (options.cutoff_nm > 0 && !(options.switch_width_nm >= 0 && options.switch_width_nm < options.cutoff_nm))
+  const double cutoff = options.nonbonded_cutoff_nm;
+  if (cutoff > 0 && !(options.switch_width_nm >= 0 && options.switch_width_nm < cutoff))
     throw InputError("the switching width must be at least 0 and below the cutoff (" +
-                     std::to_string(options.cutoff_nm) + " nm)");
+                     std::to_string(options.nonbonded_cutoff_nm) + " nm)");
   if (implicit && options.nonbonded != NonbondedModel::Full)
     throw InputError("implicit solvent needs the full non-bonded model (--nonbonded full)");
   if (implicit && topology.reduced)
@@ -57,12 +58,12 @@ OpenMM::Force* add_full_nonbonded(OpenMM::System& system, const ForceField& ff, 
   for (const auto& [a, b] : topology.bonds) bonds.emplace_back(a, b);
   // 1-2 and 1-3 pairs excluded, 1-4 pairs scaled by the file's factors.
   force->createExceptionsFromBonds(bonds, ff.nonbonded.coulomb14_scale, ff.nonbonded.lj14_scale);
-  if (options.cutoff_nm > 0) {
+  if (options.nonbonded_cutoff_nm > 0) {
     force->setNonbondedMethod(OpenMM::NonbondedForce::CutoffNonPeriodic);
-    force->setCutoffDistance(options.cutoff_nm);
+    force->setCutoffDistance(options.nonbonded_cutoff_nm);
     if (options.switch_width_nm > 0) {
       force->setUseSwitchingFunction(true);
-      force->setSwitchingDistance(options.cutoff_nm - options.switch_width_nm);
+      force->setSwitchingDistance(options.nonbonded_cutoff_nm - options.switch_width_nm);
     }
   } else {
     force->setNonbondedMethod(OpenMM::NonbondedForce::NoCutoff);
@@ -77,12 +78,12 @@ OpenMM::Force* add_soft_core(OpenMM::System& system, const MatchedTopology& topo
   for (std::size_t i = 0; i < topology.size(); ++i) force->addParticle({});
   const BondGraph graph(topology.size(), topology.bonds);
   for (const auto& [a, b] : graph.pairs_within_two_bonds()) force->addExclusion(a, b);
-  if (options.cutoff_nm > 0) {
+  if (options.nonbonded_cutoff_nm > 0) {
     force->setNonbondedMethod(OpenMM::CustomNonbondedForce::CutoffNonPeriodic);
-    force->setCutoffDistance(options.cutoff_nm);
+    force->setCutoffDistance(options.nonbonded_cutoff_nm);
     if (options.switch_width_nm > 0) {
       force->setUseSwitchingFunction(true);
-      force->setSwitchingDistance(options.cutoff_nm - options.switch_width_nm);
+      force->setSwitchingDistance(options.nonbonded_cutoff_nm - options.switch_width_nm);
     }
   } else {
     force->setNonbondedMethod(OpenMM::CustomNonbondedForce::NoCutoff);
@@ -95,9 +96,9 @@ OpenMM::Force* add_implicit_solvent(OpenMM::System& system, const ForceField& ff
   auto* force = new OpenMM::GBSAOBCForce();
   system.addForce(force);
   for (const ObcParticle& p : obc2_parameters(ff, topology, charges)) force->addParticle(p.charge, p.radius, p.scale);
-  if (options.cutoff_nm > 0) {
+  if (options.nonbonded_cutoff_nm > 0) {
     force->setNonbondedMethod(OpenMM::GBSAOBCForce::CutoffNonPeriodic);
-    force->setCutoffDistance(options.cutoff_nm);
+    force->setCutoffDistance(options.nonbonded_cutoff_nm);
   } else {
     force->setNonbondedMethod(OpenMM::GBSAOBCForce::NoCutoff);
   }

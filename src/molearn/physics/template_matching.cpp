@@ -290,7 +290,8 @@ MatchedTopology match_templates(const ForceField& ff, const Topology& topology, 
     }
     const ResidueTemplate& t = *chosen->templ;
     if (t.has_virtual_sites)
-      throw InputError(describe_residue(first) + ": template " + t.name + " has virtual sites, which molearn does not support");
+      throw InputError(describe_residue(first) + ": template " + t.name +
+                       " has virtual sites, which molearn does not support");
     result.residue_templates[r] = t.name;
     system_index[r].assign(t.atoms.size(), -1);
     for (std::size_t k = 0; k < view.count; ++k) {
@@ -319,7 +320,8 @@ MatchedTopology match_templates(const ForceField& ff, const Topology& topology, 
     if (termini[r].n_terminal || termini[r - 1].c_terminal) continue;
     const int c = system_atom(r - 1, "C"), n = system_atom(r, "N");
     if (c < 0 || n < 0) continue;
-    if (distance(xyz, result.atoms[c].source, result.atoms[n].source) <= kMaxPeptideBond) result.bonds.push_back({c, n});
+    if (distance(xyz, result.atoms[c].source, result.atoms[n].source) <= kMaxPeptideBond)
+      result.bonds.push_back({c, n});
   }
   for (std::size_t r = 0; r < residues.size(); ++r) {
     if (disulfide[r] < static_cast<int>(r)) continue;  // each pair once, from its first residue

@@ -83,8 +83,11 @@ struct MatchedTopology {
 
 // Matches every residue of `topology` to a template. `xyz_angstrom` holds the
 // coordinates of the topology's atoms (for termini, disulfides and peptide
-// bonds). Throws InputError naming the residue (name, number, chain) and the
-// missing and unexpected atoms when a residue matches no template.
+// bonds: C-N within 2 A). Throws InputError naming the residue (name, number,
+// chain) and the missing and unexpected atoms when a residue matches no
+// template, and when a reduced selection keeps no two bonded atoms (e.g. CA
+// only: no bonded terms at all). A selection without backbone atoms (e.g.
+// CB,CG) is accepted: every residue is then a fragment of its own.
 MatchedTopology match_templates(const ForceField& ff, const Topology& topology,
                                 std::span<const float> xyz_angstrom, const TemplateOptions& options = {});
 
