@@ -14,6 +14,7 @@ void add_generate_command(CLI::App& app);
 void add_export_command(CLI::App& app);
 void add_energy_command(CLI::App& app);
 void add_physics_command(CLI::App& app);
+void add_relax_command(CLI::App& app);
 
 // Thrown when the user interrupted long work that can be resumed; main()
 // exits with 130 as shells do for Ctrl-C.

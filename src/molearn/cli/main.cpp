@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   molearn::cli::add_export_command(app);
   molearn::cli::add_energy_command(app);
   molearn::cli::add_physics_command(app);
+  molearn::cli::add_relax_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,37 @@
+// Command-line options shared by the commands that build force-field systems
+// (energy, physics system, relax), and the notes they print.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "molearn/physics/forcefield.hpp"
+#include "molearn/physics/forcefield_reader.hpp"
+#include "molearn/physics/system_builder.hpp"
+#include "molearn/physics/template_matching.hpp"
+
+namespace molearn::cli {
+
+// Which force field and which non-bonded model.
+struct PhysicsArgs {
+  std::vector<std::string> forcefield = kDefaultForceField;
+  std::string nonbonded;
+  std::string implicit;
+  double nonbonded_cutoff_nm = 0;
+  std::string atoms;  // empty: all atoms the force field matches
+
+  SystemOptions system_options(const char* default_nonbonded) const;
+};
+
+void add_physics_options(CLI::App* cmd, PhysicsArgs& args, const char* default_nonbonded);
+
+std::string joined(const std::vector<std::string>& items, const char* separator = ", ");
+
+// Residues left out, and a warning about Coulomb energies of reduced systems.
+void report_notes(const MatchedTopology& matched, const SystemOptions& options);
+
+// "non-bonded soft, no cutoff" and the like.
+std::string describe_model(const SystemOptions& options, const ForceField& ff);
+
+}  // namespace molearn::cli

@@ -1,0 +1,72 @@
+#include "molearn/physics/relaxation.hpp"
+
+#include <OpenMM.h>
+
+#include <cmath>
+
+#include "molearn/core/error.hpp"
+#include "molearn/physics/openmm_platform.hpp"
+
+namespace molearn {
+
+namespace {
+
+constexpr double kNanometresPerAngstrom = 0.1;
+
+void check(const RelaxOptions& o) {
+  if (o.minimize_iterations < 0) throw InputError("--steps must not be negative");
+  if (o.md_steps < 0) throw InputError("--md-steps must not be negative");
+  if (!(o.tolerance > 0)) throw InputError("--tolerance must be positive");
+  if (!(o.temperature_k > 0)) throw InputError("--temperature must be positive");
+  if (!(o.timestep_fs > 0 && o.timestep_fs <= 5)) throw InputError("--timestep must be in (0, 5] fs");
+}
+
+}  // namespace
+
+Relaxer::Relaxer(std::unique_ptr<OpenMM::System> system, const RelaxOptions& options)
+    : options_(options), system_(std::move(system)) {
+  check(options_);
+  auto integrator = std::make_unique<OpenMM::LangevinMiddleIntegrator>(
+      options_.temperature_k, options_.friction_per_ps, options_.timestep_fs / 1000.0);
+  integrator->setRandomNumberSeed(options_.seed);
+  integrator_ = std::move(integrator);
+  context_ = std::make_unique<OpenMM::Context>(*system_, *integrator_, openmm_platform(options_.platform));
+}
+
+Relaxer::~Relaxer() = default;
+
+double Relaxer::potential_energy() {
+  return context_->getState(OpenMM::State::Energy).getPotentialEnergy();
+}
+
+RelaxResult Relaxer::relax(std::span<const float> xyz_angstrom) {
+  const auto n = static_cast<std::size_t>(system_->getNumParticles());
+  if (xyz_angstrom.size() != 3 * n)
+    throw InputError("relax: the structure has " + std::to_string(xyz_angstrom.size() / 3) +
+                     " atoms, the system " + std::to_string(n));
+  std::vector<OpenMM::Vec3> positions(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (int k = 0; k < 3; ++k)
+      if (!std::isfinite(xyz_angstrom[3 * i + k]))
+        throw InputError("relax: atom " + std::to_string(i + 1) + " has a non-finite coordinate");
+    positions[i] = OpenMM::Vec3(xyz_angstrom[3 * i], xyz_angstrom[3 * i + 1], xyz_angstrom[3 * i + 2]) *
+                   kNanometresPerAngstrom;
+  }
+  context_->setPositions(positions);
+  context_->setVelocitiesToTemperature(options_.temperature_k, options_.seed);
+  RelaxResult result;
+  result.energy_before = potential_energy();
+  OpenMM::LocalEnergyMinimizer::minimize(*context_, options_.tolerance, options_.minimize_iterations);
+  if (options_.md_steps > 0) integrator_->step(options_.md_steps);
+  const OpenMM::State state = context_->getState(OpenMM::State::Positions | OpenMM::State::Energy);
+  result.energy_after = state.getPotentialEnergy();
+  if (!std::isfinite(result.energy_after))
+    throw Error("relax: the energy is not finite after minimisation (atoms on top of each other? try "
+                "--nonbonded soft)");
+  result.xyz_angstrom.reserve(3 * n);
+  for (const OpenMM::Vec3& p : state.getPositions())
+    for (int k = 0; k < 3; ++k) result.xyz_angstrom.push_back(static_cast<float>(p[k] / kNanometresPerAngstrom));
+  return result;
+}
+
+}  // namespace molearn
