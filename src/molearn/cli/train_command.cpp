@@ -57,8 +57,13 @@ void run_train(TrainArgs& args) {
   };
   observer.on_epoch = [&line](const EpochRecord& r) {
     line.finish();
-    std::printf("epoch %4d  train %.5f  valid %.5f  valid RMSD %.3f A  %.2f frames/s  %.1f s%s\n", r.epoch,
-                r.train_loss, r.valid_loss, r.valid_rmsd, r.frames_per_second, r.seconds, r.improved ? "  (best)" : "");
+    char physics[96] = "";
+    if (r.train_energy != 0 || r.valid_energy != 0)
+      std::snprintf(physics, sizeof physics, "  energy %.1f/%.1f kJ/mol%s", r.train_energy, r.valid_energy,
+                    r.physics_active ? "" : " (logged only)");
+    std::printf("epoch %4d  train %.5f  valid %.5f  valid RMSD %.3f A%s  %.2f frames/s  %.1f s%s\n", r.epoch,
+                r.train_loss, r.valid_loss, r.valid_rmsd, physics, r.frames_per_second, r.seconds,
+                r.improved ? "  (best)" : "");
     std::fflush(stdout);
   };
   const TrainResult result = train_autoencoder(options, observer);
@@ -100,6 +105,29 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--seed", options->seed, "Seed of initialisation and shuffling")->capture_default_str();
   cmd->add_option("--threads", options->threads, "Intra-op threads (0: all cores)")->capture_default_str();
   cmd->add_flag("--resume", options->resume, "Continue from OUTPUT/last.ckpt");
+  cmd->add_option("--physics", options->physics.engine,
+                  "Physics loss on structures decoded from latent interpolations: none, openmm (OpenMM Context pool) "
+                  "or torch (differentiable force field in libtorch)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "openmm", "torch"}));
+  cmd->add_option("--nonbonded", options->physics.nonbonded,
+                  "Non-bonded model of the physics loss: soft (Python molearn's soft-core repulsion), none or full")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "soft", "full"}));
+  cmd->add_option("--forcefield,--ff", options->physics.forcefield,
+                  "Force-field XML files (default amber14/protein.ff14SB.xml)")
+      ->delimiter(',');
+  cmd->add_option("--physics-scale", options->physics.scale,
+                  "Adaptive weighting: the physics term is this fraction of the reconstruction term")
+      ->capture_default_str();
+  cmd->add_option("--physics-weight", options->physics.weight,
+                  "Fixed weighting instead: loss = MSE + W * mean energy (kJ/mol)");
+  cmd->add_option("--physics-start", options->physics.start_epoch,
+                  "First epoch whose loss includes the energy (before: only logged)")
+      ->capture_default_str();
+  cmd->add_option("--platform", options->physics.platform, "OpenMM platform of --physics openmm: CPU or Reference")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"CPU", "Reference"}));
   cmd->add_option("--world-size", args->world_size,
                   "Processes of a data-parallel run (also WORLD_SIZE); --batch-size is the global batch");
   cmd->add_option("--rank", args->rank, "This process's rank, 0 .. world size - 1 (also RANK)");
@@ -109,6 +137,7 @@ void add_train_command(CLI::App& app) {
       "  molearn train murd.mlds -o run/ --epochs 30\n"
       "  molearn train murd.mlds -o run/ --epochs 60 --resume\n"
       "  molearn train data.mlds -o run-conv/ --model conv1d --latent 3 --batch-size 8 --threads 2\n"
+      "  molearn train murd.mlds -o run-phys/ --epochs 20 --physics torch --physics-start 5\n"
       "  # two processes on one machine (start both):\n"
       "  molearn train murd.mlds -o run/ --world-size 2 --rank 0 --master 127.0.0.1:29500 --threads 1\n"
       "  molearn train murd.mlds -o run/ --world-size 2 --rank 1 --master 127.0.0.1:29500 --threads 1");

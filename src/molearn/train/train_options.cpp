@@ -47,7 +47,13 @@ nlohmann::json TrainOptions::to_json() const {
           {"weight_decay", weight_decay},
           {"seed", seed},
           {"threads", threads},
-          {"world_size", distributed.world_size}};
+          {"world_size", distributed.world_size},
+          {"physics", physics.to_json()}};
+}
+
+nlohmann::json PhysicsOptions::to_json() const {
+  return {{"engine", engine},     {"nonbonded", nonbonded}, {"forcefield", forcefield}, {"platform", platform},
+          {"scale", scale},       {"weight", weight},       {"start_epoch", start_epoch}};
 }
 
 }  // namespace molearn

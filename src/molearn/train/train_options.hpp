@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "molearn/models/model_config.hpp"
 
@@ -22,19 +23,40 @@ struct DistributedOptions {
   void set_master(const std::string& host_port);
 };
 
+// The physics loss (Ramaswamy et al., PRX 2021; Python molearn's
+// OpenMM_Physics_Trainer): structures decoded from random interpolations
+// between pairs of encoded training structures are scored by a force field.
+struct PhysicsOptions {
+  std::string engine = "none";  // none, openmm (Context pool) or torch (differentiable force field)
+  std::string nonbonded = "soft";
+  std::vector<std::string> forcefield;  // empty: amber14/protein.ff14SB.xml
+  std::string platform = "CPU";         // OpenMM platform of the openmm engine
+  // Adaptive weighting (Python molearn's published scheme): the physics term
+  // is `scale` times the reconstruction term, s = scale * MSE / mean(E),
+  // computed without gradient every step. A fixed `weight` W > 0 replaces it:
+  // loss = MSE + W * mean(E).
+  double scale = 0.1;
+  double weight = 0.0;
+  int start_epoch = 10;  // epochs before this one only log the energy ("soft start")
+
+  bool enabled() const { return engine != "none"; }
+  nlohmann::json to_json() const;
+};
+
 struct TrainOptions {
   std::string dataset;     // .mlds written by `molearn prepare`
   std::string output_dir;  // checkpoints, log.jsonl
   ModelConfig model;       // atoms is filled in from the dataset
   int max_epochs = 100;
   int patience = 16;  // epochs without validation improvement before stopping; 0 = never stop early
-  int batch_size = 16;
+  int batch_size = 8;  // as Python molearn's examples
   double learning_rate = 1e-3;
   double weight_decay = 1e-4;
   std::uint64_t seed = 0;
   int threads = 0;  // intra-op threads; 0 = all cores
   bool resume = false;
   DistributedOptions distributed;
+  PhysicsOptions physics;
 
   nlohmann::json to_json() const;
 };

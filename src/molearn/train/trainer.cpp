@@ -15,14 +15,22 @@
 #include "molearn/models/batch_norm.hpp"
 #include "molearn/train/checkpoint.hpp"
 #include "molearn/train/distributed.hpp"
+#include "molearn/train/interpolation_energy.hpp"
 #include "molearn/train/tensor_dataset.hpp"
 
 namespace molearn {
 
 nlohmann::json EpochRecord::to_json() const {
-  return {{"epoch", epoch},         {"train_loss", train_loss}, {"valid_loss", valid_loss},
-          {"valid_rmsd", valid_rmsd}, {"seconds", seconds},     {"frames_per_second", frames_per_second},
-          {"improved", improved}};
+  nlohmann::json j = {{"epoch", epoch},         {"train_loss", train_loss}, {"valid_loss", valid_loss},
+                      {"valid_rmsd", valid_rmsd}, {"seconds", seconds},     {"frames_per_second", frames_per_second},
+                      {"improved", improved}};
+  if (train_energy != 0 || valid_energy != 0) {
+    j["physics_active"] = physics_active;
+    j["train_energy"] = train_energy;
+    j["valid_energy"] = valid_energy;
+    j["physics_scale"] = physics_scale;
+  }
+  return j;
 }
 
 namespace {
@@ -62,6 +70,11 @@ struct Run {
   std::mt19937_64 rng;
   std::string best_path, last_path, log_path;
   std::unique_ptr<Communicator> communicator;  // null when training in one process
+  EnergyFunction energy;                       // empty without --physics
+  // Statistics of the current epoch's physics term.
+  double energy_sum = 0;
+  std::size_t energy_batches = 0;
+  double last_scale = 0;
 
   bool is_main() const { return !communicator || communicator->rank() == 0; }
   int rank() const { return communicator ? communicator->rank() : 0; }
@@ -103,6 +116,41 @@ void sum_gradients(Run& run) {
   run.communicator->allreduce_sum(grads);
 }
 
+bool physics_active(const Run& run, int epoch) {
+  return run.energy && epoch >= run.options.physics.start_epoch;
+}
+
+// Decodes a random point on the segment between each pair of consecutive
+// latent codes of the batch and scores it with the force field. Before the
+// physics start epoch the energy is only recorded; afterwards it enters the
+// loss, weighted adaptively (scale * MSE / mean(E), no gradient through the
+// weight) or by a fixed weight.
+torch::Tensor physics_term(Run& run, const torch::Tensor& z, const torch::Tensor& mse, int epoch) {
+  const std::int64_t pairs = z.size(0) / 2;
+  if (pairs == 0) return torch::zeros({}, mse.options());
+  const auto alpha = torch::rand({pairs, 1}, z.options());
+  const auto first = z.slice(0, 0, 2 * pairs, 2), second = z.slice(0, 1, 2 * pairs, 2);
+  const bool active = physics_active(run, epoch);
+  torch::Tensor mean_energy;
+  if (active) {
+    mean_energy = robust_mean_energy(run.energy(run.model->decode((1 - alpha) * first + alpha * second)));
+  } else {
+    torch::NoGradGuard no_grad;
+    mean_energy = robust_mean_energy(run.energy(run.model->decode((1 - alpha) * first + alpha * second)));
+  }
+  const double energy = mean_energy.item<double>();
+  if (std::isfinite(energy)) {
+    run.energy_sum += energy;
+    ++run.energy_batches;
+  }
+  if (!active) return torch::zeros({}, mse.options());
+  const double weight = run.options.physics.weight > 0
+                            ? run.options.physics.weight
+                            : run.options.physics.scale * mse.item<double>() / (std::abs(energy) + 1e-5);
+  run.last_scale = weight;
+  return mean_energy * weight;
+}
+
 // One pass over the training set in a fresh seeded order. With several
 // processes, every process draws the same order and takes its slice of each
 // batch. Returns the mean loss, or nullopt if interrupted.
@@ -125,10 +173,12 @@ std::optional<double> train_epoch(Run& run, int epoch, Clock::time_point run_sta
     for (std::size_t i = mine_first; i < mine_last; ++i) rows.push_back(static_cast<std::int64_t>(train[order[i]]));
     const auto x = run.tensors.coords.index_select(0, torch::tensor(rows, torch::kInt64));
     run.optimizer->zero_grad();
-    const auto local_loss = torch::mse_loss(run.model->forward(x), x);
+    const auto z = run.model->encode(x);
+    const auto mse = torch::mse_loss(run.model->decode(z), x);
+    const auto local_loss = run.energy ? mse + physics_term(run, z, mse, epoch) : mse;
     const double share = static_cast<double>(rows.size()) / static_cast<double>(global);
     const auto loss = run.communicator ? local_loss * share : local_loss;
-    double value = local_loss.item<double>();
+    double value = mse.item<double>();
     if (run.communicator) {
       std::vector<torch::Tensor> total{torch::full({1}, value * share, torch::kFloat64)};
       run.communicator->allreduce_sum(total);
@@ -153,6 +203,21 @@ std::optional<double> train_epoch(Run& run, int epoch, Clock::time_point run_sta
     }
   }
   return loss_sum / static_cast<double>(frames);
+}
+
+// Mean energy of structures decoded at fixed points (alpha = 0.25, 0.5, 0.75)
+// between consecutive validation frames: comparable from epoch to epoch and
+// from run to run.
+double validation_energy(Run& run) {
+  torch::NoGradGuard no_grad;
+  const auto valid = run.tensors.valid_indices;
+  if (valid.size(0) < 2) return 0;
+  const auto z = run.model->encode(run.tensors.coords.index_select(0, valid));
+  const auto first = z.slice(0, 0, z.size(0) - 1), second = z.slice(0, 1, z.size(0));
+  double sum = 0;
+  for (double alpha : {0.25, 0.5, 0.75})
+    sum += robust_mean_energy(run.energy(run.model->decode((1 - alpha) * first + alpha * second))).item<double>();
+  return sum / 3;
 }
 
 // Validation in eval mode: BatchNorm uses (and does not update) its running
@@ -251,6 +316,11 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     for (auto& b : run.model->buffers()) state.push_back(b);
     run.communicator->broadcast(state, 0);
   }
+  if (options.physics.enabled()) {
+    run.message("physics: " + options.physics.engine + " engine, non-bonded " + options.physics.nonbonded +
+                ", in the loss from epoch " + std::to_string(options.physics.start_epoch));
+    run.energy = make_interpolation_energy(run.dataset, options.physics);
+  }
   run.optimizer = std::make_unique<torch::optim::AdamW>(
       run.model->parameters(),
       torch::optim::AdamWOptions(options.learning_rate).weight_decay(options.weight_decay));
@@ -271,6 +341,8 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     }
     ++epochs_this_run;
     const auto start = Clock::now();
+    run.energy_sum = 0;
+    run.energy_batches = 0;
     const auto train_loss = train_epoch(run, epoch, run_start, epochs_this_run);
     if (!train_loss) {
       result.reason = StopReason::Interrupted;
@@ -281,13 +353,26 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
       throw TrainingDivergedError("epoch " + std::to_string(epoch) + ": the validation loss is not finite; stopped. "
                                   "The last good checkpoint is kept: " + run.last_path);
     EpochRecord record{epoch, *train_loss, valid_loss, valid_rmsd, 0, 0, false};
+    if (run.energy) {
+      record.physics_active = physics_active(run, epoch);
+      record.train_energy = run.energy_batches ? run.energy_sum / static_cast<double>(run.energy_batches) : 0.0;
+      run.model->eval();
+      record.valid_energy = validation_energy(run);
+      record.physics_scale = run.last_scale;
+      // Python molearn's validation loss with physics: log(MSE) + w log(mean E).
+      if (record.physics_active && record.valid_energy > 0)
+        record.valid_loss = std::log(valid_loss) + record.physics_scale * std::log(record.valid_energy);
+      // The validation loss changes meaning when physics starts: the best
+      // checkpoint is chosen among physics epochs from then on.
+      if (epoch == run.options.physics.start_epoch) run.state.best_epoch = 0;
+    }
     record.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     record.frames_per_second = static_cast<double>(run.tensors.train_indices.size(0)) / record.seconds;
-    record.improved = run.state.best_epoch == 0 || valid_loss < run.state.best_valid_loss;
+    record.improved = run.state.best_epoch == 0 || record.valid_loss < run.state.best_valid_loss;
     run.state.epoch = epoch;
     if (record.improved) {
       run.state.best_epoch = epoch;
-      run.state.best_valid_loss = valid_loss;
+      run.state.best_valid_loss = record.valid_loss;
       run.state.epochs_without_improvement = 0;
     } else {
       ++run.state.epochs_without_improvement;

@@ -19,6 +19,12 @@ struct EpochRecord {
   double seconds = 0;
   double frames_per_second = 0;  // training frames per second of this epoch
   bool improved = false;         // best validation loss so far (best checkpoint written)
+  // Physics (when --physics is on): mean force-field energy (kJ/mol) of the
+  // structures decoded from interpolations, in training and validation.
+  bool physics_active = false;  // the energy was part of the loss this epoch
+  double train_energy = 0;
+  double valid_energy = 0;
+  double physics_scale = 0;  // weight of mean(E) in the loss (last step of the epoch)
 
   nlohmann::json to_json() const;
 };
