@@ -18,24 +18,52 @@ nn::Conv1d folding_conv(std::int64_t in, std::int64_t out) {
   return nn::Conv1d(nn::Conv1dOptions(in, out, 3).stride(1).padding(1));
 }
 
-torch::Tensor neighbours(const torch::Tensor& x, std::int64_t k, bool reference) {
-  return reference ? knn::knn_indices_reference(x, k) : knn::knn_indices(x, k);
+// torch.nn.BatchNorm1d's defaults, spelled out because conv_bn relies on eps.
+constexpr double kBatchNormEps = 1e-5;
+constexpr double kBatchNormMomentum = 0.1;
+
+BatchNorm batch_norm(std::int64_t channels) { return BatchNorm(channels, kBatchNormEps, kBatchNormMomentum); }
+
+// bn(conv(x)). In evaluation mode BatchNorm is a fixed per-channel affine
+// map, so it is folded into the convolution's weights: one pass over the
+// (large) activations instead of two, and one allocation fewer. Folding is
+// made of ordinary differentiable ops, so gradients still reach conv and bn
+// parameters. Only applied where no kNN follows (a kNN could flip on
+// rounding-level differences): graph_layer2, conv4 and the decoder.
+torch::Tensor conv_bn(nn::Conv1d conv, BatchNorm bn, const torch::Tensor& x, bool fold) {
+  if (!fold || bn->is_training()) return bn(conv(x));
+  const auto scale = bn->weight * torch::rsqrt(bn->running_var + kBatchNormEps);
+  const auto weight = conv->weight * scale.view({-1, 1, 1});
+  const auto bias = (conv->bias - bn->running_mean) * scale + bn->bias;
+  const std::int64_t padding = (conv->weight.size(2) - 1) / 2;  // "same" for k = 1 and k = 3
+  return torch::conv1d(x, weight, bias, /*stride=*/1, padding);
 }
+
+torch::Tensor neighbours(const torch::Tensor& x, std::int64_t k, bool plain) {
+  return plain ? knn::knn_indices_reference(x, k) : knn::knn_indices(x, k);
+}
+
+// ReLU of a BatchNorm output. In place unless `plain`: BatchNorm's backward
+// needs its input, not its output, so overwriting the output is safe and
+// saves an activation-sized allocation (Python molearn's folding layers use
+// ReLU(inplace=True) for the same reason).
+torch::Tensor relu_after_bn(torch::Tensor x, bool plain) { return plain ? torch::relu(x) : torch::relu_(x); }
 
 }  // namespace
 
-GraphLayerImpl::GraphLayerImpl(std::int64_t in_channels, std::int64_t out_channels, std::int64_t k)
+GraphLayerImpl::GraphLayerImpl(std::int64_t in_channels, std::int64_t out_channels, std::int64_t k, bool fold_bn)
     : conv(register_module("conv", pointwise_conv(in_channels, out_channels))),
-      bn(register_module("bn", BatchNorm(out_channels))),
-      k_(k) {}
+      bn(register_module("bn", batch_norm(out_channels))),
+      k_(k),
+      fold_bn_(fold_bn) {}
 
-torch::Tensor GraphLayerImpl::forward(const torch::Tensor& x, bool reference_kernels) {
+torch::Tensor GraphLayerImpl::forward(const torch::Tensor& x, bool plain) {
   // As in Python molearn the neighbourhoods are a function of the features
   // but are not differentiated; the gradient flows through the max-pool.
   const std::int64_t k = std::min(k_, x.size(2));
-  auto idx = neighbours(x, k, reference_kernels);
-  auto pooled = reference_kernels ? knn::neighbour_max_reference(x, idx) : knn::neighbour_max(x, idx);
-  return torch::relu(bn(conv(pooled)));
+  auto idx = neighbours(x, k, plain);
+  auto pooled = plain ? knn::neighbour_max_reference(x, idx) : knn::neighbour_max(x, idx);
+  return relu_after_bn(conv_bn(conv, bn, pooled, fold_bn_ && !plain), plain);
 }
 
 EncoderImpl::EncoderImpl(std::int64_t latent_dim, std::int64_t k)
@@ -44,29 +72,30 @@ EncoderImpl::EncoderImpl(std::int64_t latent_dim, std::int64_t k)
       conv3(register_module("conv3", pointwise_conv(64, 64))),
       conv4(register_module("conv4", pointwise_conv(1024, 512))),
       conv5(register_module("conv5", pointwise_conv(512, latent_dim))),
-      bn1(register_module("bn1", BatchNorm(64))),
-      bn2(register_module("bn2", BatchNorm(64))),
-      bn3(register_module("bn3", BatchNorm(64))),
-      bn4(register_module("bn4", BatchNorm(512))),
-      graph_layer1(register_module("graph_layer1", GraphLayer(64, 128, k))),
-      graph_layer2(register_module("graph_layer2", GraphLayer(128, 1024, k))),
+      bn1(register_module("bn1", batch_norm(64))),
+      bn2(register_module("bn2", batch_norm(64))),
+      bn3(register_module("bn3", batch_norm(64))),
+      bn4(register_module("bn4", batch_norm(512))),
+      // graph_layer1 feeds graph_layer2's kNN, so its BatchNorm is not folded.
+      graph_layer1(register_module("graph_layer1", GraphLayer(64, 128, k, /*fold_bn=*/false))),
+      graph_layer2(register_module("graph_layer2", GraphLayer(128, 1024, k, /*fold_bn=*/true))),
       k_(k) {}
 
-torch::Tensor EncoderImpl::forward(const torch::Tensor& x, bool reference_kernels) {
+torch::Tensor EncoderImpl::forward(const torch::Tensor& x, bool plain) {
   const std::int64_t batch = x.size(0);
   const std::int64_t k = std::min(k_, x.size(2));
 
   // Local shape descriptor: covariance of each atom's xyz neighbourhood.
-  auto idx = neighbours(x, k, reference_kernels);
-  auto cov = reference_kernels ? knn::local_covariance_reference(x, idx) : knn::local_covariance(x, idx);
+  auto idx = neighbours(x, k, plain);
+  auto cov = plain ? knn::local_covariance_reference(x, idx) : knn::local_covariance(x, idx);
   auto h = torch::cat({x, cov}, 1);  // [B, 12, N]
 
-  h = torch::relu(bn1(conv1(h)));
-  h = torch::relu(bn2(conv2(h)));
-  h = torch::relu(bn3(conv3(h)));
-  h = graph_layer1->forward(h, reference_kernels);
-  h = graph_layer2->forward(h, reference_kernels);
-  h = bn4(conv4(h));
+  h = relu_after_bn(bn1(conv1(h)), plain);
+  h = relu_after_bn(bn2(conv2(h)), plain);
+  h = relu_after_bn(bn3(conv3(h)), plain);
+  h = graph_layer1->forward(h, plain);
+  h = graph_layer2->forward(h, plain);
+  h = conv_bn(conv4, bn4, h, /*fold=*/!plain);
   h = std::get<0>(h.max(2, /*keepdim=*/true));  // global max-pool: [B, 512, 1]
   return conv5(h).view({batch, -1});
 }
@@ -75,12 +104,12 @@ FoldingLayerImpl::FoldingLayerImpl(std::int64_t in_channels, std::int64_t hidden
     : conv1(register_module("conv1", folding_conv(in_channels, hidden))),
       conv2(register_module("conv2", folding_conv(hidden, hidden))),
       conv3(register_module("conv3", folding_conv(hidden, out_channels))),
-      bn1(register_module("bn1", BatchNorm(hidden))),
-      bn2(register_module("bn2", BatchNorm(hidden))) {}
+      bn1(register_module("bn1", batch_norm(hidden))),
+      bn2(register_module("bn2", batch_norm(hidden))) {}
 
-torch::Tensor FoldingLayerImpl::forward(const torch::Tensor& x) {
-  auto h = torch::relu(bn1(conv1(x)));
-  h = torch::relu(bn2(conv2(h)));
+torch::Tensor FoldingLayerImpl::forward(const torch::Tensor& x, bool plain) {
+  auto h = relu_after_bn(conv_bn(conv1, bn1, x, /*fold=*/!plain), plain);
+  h = relu_after_bn(conv_bn(conv2, bn2, h, /*fold=*/!plain), plain);
   return conv3(h);
 }
 
@@ -94,15 +123,15 @@ DecoderLayerImpl::DecoderLayerImpl(std::int64_t in_points, std::int64_t out_poin
               in_points);
 }
 
-torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x) {
+torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, bool plain) {
   const std::int64_t batch = x.size(0);
   // The 1D folding grid; cheap to rebuild, and not a buffer so that state
   // dicts carry exactly the parameters Python molearn has.
   auto grid = torch::linspace(-0.5, 0.5, out_points_, x.options()).view({1, 1, out_points_}).expand(
       {batch, 1, out_points_});
   auto code = x.repeat_interleave(repeats_, /*dim=*/2);  // [B, C, out_points]
-  auto recon1 = fold1(torch::cat({grid, code}, 1));
-  return recon1 + fold2(torch::cat({grid, code, recon1}, 1));
+  auto recon1 = fold1->forward(torch::cat({grid, code}, 1), plain);
+  return recon1 + fold2->forward(torch::cat({grid, code, recon1}, 1), plain);
 }
 
 DecoderImpl::DecoderImpl(std::int64_t points, std::int64_t latent_dim) : points_(points), latent_dim_(latent_dim) {
@@ -113,12 +142,12 @@ DecoderImpl::DecoderImpl(std::int64_t points, std::int64_t latent_dim) : points_
   layer4 = register_module("layer4", DecoderLayer(32 * s, 128 * s, 12, 3));
 }
 
-torch::Tensor DecoderImpl::forward(const torch::Tensor& z) {
+torch::Tensor DecoderImpl::forward(const torch::Tensor& z, bool plain) {
   auto h = z.view({z.size(0), latent_dim_, 1});
-  h = layer1(h);
-  h = layer2(h);
-  h = layer3(h);
-  h = layer4(h);                                 // [B, 3, 128 s], 128 s > points
+  h = layer1->forward(h, plain);
+  h = layer2->forward(h, plain);
+  h = layer3->forward(h, plain);
+  h = layer4->forward(h, plain);                               // [B, 3, 128 s], 128 s > points
   return h.narrow(2, 0, points_).contiguous();  // crop to the real atoms
 }
 
@@ -144,13 +173,13 @@ torch::Tensor FoldingNetImpl::encode(torch::Tensor x) {
     throw InputError("FoldingNet expects coordinates [B, 3, " + std::to_string(config_.atoms) + "], got " + shape +
                      "]");
   }
-  return encoder_->forward(x, reference_kernels_);
+  return encoder_->forward(x, plain_);
 }
 
 torch::Tensor FoldingNetImpl::decode(torch::Tensor z) {
   if (z.dim() != 2 || z.size(0) < 1 || z.size(1) != config_.latent_dim)
     throw InputError("FoldingNet expects latent codes [B, " + std::to_string(config_.latent_dim) + "]");
-  return decoder_->forward(z);
+  return decoder_->forward(z, plain_);
 }
 
 }  // namespace molearn

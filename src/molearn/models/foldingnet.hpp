@@ -43,17 +43,24 @@ namespace molearn {
 
 namespace foldingnet {
 
+// The submodules' forward take `plain`: true runs the plain-libtorch
+// formulation (dense kNN, gather, unfused BatchNorm, out-of-place ReLU) that
+// FoldingNetImpl::set_reference_kernels selects.
+
 // max over feature-space neighbours, then 1x1 conv + BN + ReLU
 class GraphLayerImpl : public torch::nn::Module {
  public:
-  GraphLayerImpl(std::int64_t in_channels, std::int64_t out_channels, std::int64_t k);
-  torch::Tensor forward(const torch::Tensor& x, bool reference_kernels);
+  // fold_bn: fold BatchNorm into the conv in evaluation mode (only where no
+  // kNN follows, so rounding cannot change a neighbourhood).
+  GraphLayerImpl(std::int64_t in_channels, std::int64_t out_channels, std::int64_t k, bool fold_bn);
+  torch::Tensor forward(const torch::Tensor& x, bool plain);
 
   torch::nn::Conv1d conv{nullptr};
   BatchNorm bn{nullptr};
 
  private:
   std::int64_t k_;
+  bool fold_bn_;
 };
 TORCH_MODULE(GraphLayer);
 
@@ -61,7 +68,7 @@ class EncoderImpl : public torch::nn::Module {
  public:
   EncoderImpl(std::int64_t latent_dim, std::int64_t k);
   // [B, 3, N] -> [B, latent_dim]
-  torch::Tensor forward(const torch::Tensor& x, bool reference_kernels);
+  torch::Tensor forward(const torch::Tensor& x, bool plain);
 
   torch::nn::Conv1d conv1{nullptr}, conv2{nullptr}, conv3{nullptr}, conv4{nullptr}, conv5{nullptr};
   BatchNorm bn1{nullptr}, bn2{nullptr}, bn3{nullptr}, bn4{nullptr};
@@ -76,7 +83,7 @@ TORCH_MODULE(Encoder);
 class FoldingLayerImpl : public torch::nn::Module {
  public:
   FoldingLayerImpl(std::int64_t in_channels, std::int64_t hidden, std::int64_t out_channels);
-  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor forward(const torch::Tensor& x, bool plain);
 
   torch::nn::Conv1d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
   BatchNorm bn1{nullptr}, bn2{nullptr};
@@ -88,7 +95,7 @@ class DecoderLayerImpl : public torch::nn::Module {
  public:
   DecoderLayerImpl(std::int64_t in_points, std::int64_t out_points, std::int64_t in_channels,
                    std::int64_t out_channels);
-  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor forward(const torch::Tensor& x, bool plain);
 
   FoldingLayer fold1{nullptr}, fold2{nullptr};
 
@@ -101,7 +108,7 @@ class DecoderImpl : public torch::nn::Module {
  public:
   DecoderImpl(std::int64_t points, std::int64_t latent_dim);
   // [B, latent_dim] -> [B, 3, points]
-  torch::Tensor forward(const torch::Tensor& z);
+  torch::Tensor forward(const torch::Tensor& z, bool plain);
 
   DecoderLayer layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
 
@@ -122,16 +129,17 @@ class FoldingNetImpl : public AutoencoderImpl {
   torch::Tensor decode(torch::Tensor z) override;
   const ModelConfig& config() const override { return config_; }
 
-  // Benchmarks and tests only: run the encoder's neighbour operations with
-  // plain libtorch ops (dense distances, topk, gather) instead of the fused
-  // kernels of knn.hpp. Same parameters, same results up to rounding.
-  void set_reference_kernels(bool on) { reference_kernels_ = on; }
+  // Benchmarks and tests only: compute the same function the plain libtorch
+  // way, as Python molearn does (dense distances + topk + gather instead of
+  // the fused kernels of knn.hpp; BatchNorm never folded; ReLU out of
+  // place). Same parameters, same results up to rounding.
+  void set_reference_kernels(bool on) { plain_ = on; }
 
  private:
   ModelConfig config_;
   foldingnet::Encoder encoder_{nullptr};
   foldingnet::Decoder decoder_{nullptr};
-  bool reference_kernels_ = false;
+  bool plain_ = false;
 };
 
 }  // namespace molearn

@@ -2,6 +2,7 @@
 
 #include "molearn/core/error.hpp"
 #include "molearn/physics/energy_loss_torch.hpp"
+#include "molearn/physics/torch_forcefield.hpp"
 
 namespace molearn {
 
@@ -18,7 +19,14 @@ EnergyFunction make_interpolation_energy(const Dataset& dataset, const PhysicsOp
     auto engine = std::make_shared<PhysicsEnergy>(dataset, o);
     return [engine](const torch::Tensor& decoded) { return engine->energy(decoded); };
   }
-  throw InputError("unknown physics engine '" + options.engine + "' (available: openmm)");
+  if (options.engine == "torch") {
+    TorchForceFieldOptions o;
+    o.nonbonded = nonbonded;
+    o.forcefield = forcefield;
+    auto engine = std::make_shared<TorchForceField>(dataset, o);
+    return [engine](const torch::Tensor& decoded) { return engine->energy(decoded); };
+  }
+  throw InputError("unknown physics engine '" + options.engine + "' (available: openmm, torch)");
 }
 
 }  // namespace molearn

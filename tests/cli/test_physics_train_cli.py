@@ -1,0 +1,56 @@
+"""Training with the physics loss: energies of latent interpolations are
+logged before the start epoch and part of the loss afterwards, for each
+engine; the run resumes exactly; bad physics options are refused.
+"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
+from molearn_testing import Checks, run, source_dir, temp_dir  # noqa: E402
+
+checks = Checks("physics training")
+fixtures = os.path.join(source_dir(), "examples", "data")
+ENGINES = ["openmm", "torch"]
+
+
+def read_log(folder):
+    with open(os.path.join(folder, "log.jsonl")) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+with temp_dir() as tmp:
+    data = os.path.join(tmp, "demo.mlds")
+    run("prepare", os.path.join(fixtures, "2mi7_heavy.dcd"), "--top",
+        os.path.join(fixtures, "2mi7_heavy_topology.pdb"), "-o", data, "--align", "--valid", "0.25")
+    common = ["--model", "conv1d", "--epochs", "3", "--threads", "2", "--seed", "2", "--physics-start", "2",
+              "--patience", "0"]
+    for engine in ENGINES:
+        out = os.path.join(tmp, engine)
+        code, stdout, _ = run("train", data, "-o", out, "--physics", engine, *common)
+        log = read_log(out)
+        flags = [r.get("physics_active") for r in log]
+        energies = [r.get("train_energy", 0) for r in log] + [r.get("valid_energy", 0) for r in log]
+        checks.check(flags == [False, True, True], f"{engine}: physics logged in epoch 1, in the loss from epoch 2: "
+                                                   f"{flags}")
+        checks.check(all(e > 0 for e in energies) and all(r["physics_scale"] > 0 for r in log[1:]),
+                     f"{engine}: finite positive interpolation energies {[round(e) for e in energies]}")
+        checks.check("logged only" in stdout and "energy" in stdout, f"{engine}: the progress shows the energy")
+
+    # Resuming a physics run continues exactly.
+    straight, split = os.path.join(tmp, "straight"), os.path.join(tmp, "split")
+    run("train", data, "-o", straight, "--physics", "openmm", *common)
+    run("train", data, "-o", split, "--physics", "openmm", *[a if a != "3" else "2" for a in common])
+    run("train", data, "-o", split, "--physics", "openmm", *common, "--resume")
+    a, b = read_log(straight), read_log(split)
+    same = len(a) == len(b) == 3 and all(x["train_loss"] == y["train_loss"] and
+                                         x["train_energy"] == y["train_energy"] for x, y in zip(a, b))
+    checks.check(same, "a resumed physics run has exactly the losses and energies of an uninterrupted one")
+
+    code, out, err = run("train", data, "-o", os.path.join(tmp, "bad"), "--physics", "magic", expect_ok=False)
+    checks.check(code != 0 and "--physics" in err, f"unknown engine refused: '{err.strip()}'")
+    code, out, err = run("train", data, "-o", os.path.join(tmp, "bad2"), "--physics", "openmm",
+                         "--forcefield", os.path.join(tmp, "missing.xml"), expect_ok=False)
+    checks.check(code != 0 and "missing.xml" in err, f"missing force-field file refused: '{err.strip()}'")
+
+checks.finish()
