@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
-from molearn_testing import Checks, molearn_bin, run, source_dir, temp_dir  # noqa: E402
+from molearn_testing import read_log, Checks, molearn_bin, run, source_dir, temp_dir  # noqa: E402
 
 checks = Checks("distributed")
 fixtures = os.path.join(source_dir(), "examples", "data")
@@ -31,9 +31,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-def read_log(folder):
-    with open(os.path.join(folder, "log.jsonl")) as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 with temp_dir() as tmp:

@@ -7,16 +7,13 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
-from molearn_testing import Checks, run, source_dir, temp_dir  # noqa: E402
+from molearn_testing import read_log, Checks, run, source_dir, temp_dir  # noqa: E402
 
 checks = Checks("physics training")
 fixtures = os.path.join(source_dir(), "examples", "data")
 ENGINES = ["openmm", "torch"]
 
 
-def read_log(folder):
-    with open(os.path.join(folder, "log.jsonl")) as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 with temp_dir() as tmp:

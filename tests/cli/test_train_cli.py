@@ -10,19 +10,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
-from molearn_testing import Checks, molearn_bin, run, source_dir, temp_dir  # noqa: E402
+from molearn_testing import read_log, Checks, molearn_bin, run, source_dir, temp_dir  # noqa: E402
 
 checks = Checks("train cli")
 fixtures = os.path.join(source_dir(), "examples", "data")
 EPOCHS = 5
 
 
-def read_log(folder):
-    path = os.path.join(folder, "log.jsonl")
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def train_args(data, out, *extra):

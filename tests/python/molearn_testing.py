@@ -4,6 +4,7 @@ Run under Debian's /usr/bin/python3, which has MDTraj, OpenMM and PyTorch.
 A test that cannot run (missing reference data) exits with code 77, which
 ctest reports as skipped, never as passed.
 """
+import json
 import os
 import subprocess
 import sys
@@ -70,6 +71,15 @@ class Checks:
     def finish(self):
         print(f"{self.name}: {self.passed} passed, {self.failed} failed")
         sys.exit(1 if self.failed or not self.passed else 0)
+
+
+def read_log(folder):
+    """The JSON lines of a training run's log.jsonl ([] if there is none yet)."""
+    path = os.path.join(folder, "log.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
 
 
 def temp_dir():

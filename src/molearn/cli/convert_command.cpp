@@ -25,10 +25,7 @@ struct ConvertArgs {
 bool ends_with_npy(const std::string& path) { return path.size() > 4 && path.ends_with(".npy"); }
 
 void run_convert(const ConvertArgs& args) {
-  const std::string topology_path = args.topology.empty() ? args.inputs.front() : args.topology;
-  if (args.topology.empty() && !format_has_topology(format_from_path(topology_path)))
-    throw InputError(topology_path + ": this file holds coordinates only; give its topology with --top");
-  const Topology full = read_topology(topology_path);
+  const Topology full = read_topology_for(args.inputs.front(), args.topology);
   const auto selected = select_atoms(full, args.selection);
   const Topology topology = full.subset(selected);
 

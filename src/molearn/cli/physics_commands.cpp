@@ -40,10 +40,7 @@ struct EnergyArgs {
 nlohmann::json number_or_null(double value) { return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(); }
 
 void run_energy(const EnergyArgs& args) {
-  const std::string topology_path = args.topology.empty() ? args.input : args.topology;
-  if (args.topology.empty() && !format_has_topology(format_from_path(args.input)))
-    throw InputError(args.input + ": this file holds coordinates only; give its topology with --top");
-  Topology topology = read_topology(topology_path);
+  Topology topology = read_topology_for(args.input, args.topology);
   rename_terminal_oxygens(topology);  // as `molearn prepare`, so that --atoms O keeps the C-terminal oxygen
   auto reader = open_trajectory(args.input, &topology);
   Frame frame;
@@ -108,10 +105,7 @@ void run_physics_system(const SystemArgs& args) {
     matched = match_dataset(ff, read_dataset(args.input));
   } else {
     options = args.physics.system_options("full");
-    const std::string topology_path = args.topology.empty() ? args.input : args.topology;
-    if (args.topology.empty() && !format_has_topology(format_from_path(args.input)))
-      throw InputError(args.input + ": this file holds coordinates only; give its topology with --top");
-    Topology topology = read_topology(topology_path);
+    Topology topology = read_topology_for(args.input, args.topology);
     rename_terminal_oxygens(topology);
     Frame frame;
     if (!open_trajectory(args.input, &topology)->read(frame)) throw FormatError(args.input + ": contains no frames");

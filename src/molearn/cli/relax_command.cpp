@@ -43,10 +43,7 @@ std::optional<std::string> atoms_present_without_hydrogens(const Topology& topol
 }
 
 void run_relax(const RelaxArgs& args) {
-  const std::string topology_path = args.topology.empty() ? args.input : args.topology;
-  if (args.topology.empty() && !format_has_topology(format_from_path(args.input)))
-    throw InputError(args.input + ": this file holds coordinates only; give its topology with --top");
-  Topology topology = read_topology(topology_path);
+  Topology topology = read_topology_for(args.input, args.topology);
   rename_terminal_oxygens(topology);
   auto reader = open_trajectory(args.input, &topology);
   Frame frame;

@@ -15,14 +15,6 @@ namespace molearn {
 
 namespace {
 
-Topology load_topology(const PrepareOptions& options) {
-  if (!options.topology.empty()) return read_topology(options.topology);
-  const std::string& first = options.inputs.front();
-  if (!format_has_topology(format_from_path(first)))
-    throw InputError(first + ": this file holds coordinates only; give its topology with --top (a PDB or mmCIF file)");
-  return read_topology(first);
-}
-
 // A PDB/mmCIF input read with a separate topology must list the same atoms.
 void check_same_atoms(const std::string& path, const Topology& input, const Topology& topology,
                       const std::string& topology_path) {
@@ -125,7 +117,7 @@ void split_dataset(Dataset& d, double valid_fraction, std::uint64_t seed) {
 Dataset prepare_dataset(const PrepareOptions& options, const PrepareProgressFn& progress) {
   if (options.inputs.empty()) throw InputError("no input files given");
   if (options.stride == 0) throw InputError("stride must be at least 1");
-  Topology full = load_topology(options);
+  Topology full = read_topology_for(options.inputs.front(), options.topology);
   const std::string topology_path = options.topology.empty() ? options.inputs.front() : options.topology;
   rename_terminal_oxygens(full);
   const std::vector<std::size_t> selected = select_atoms(full, options.selection);

@@ -62,4 +62,11 @@ Topology read_topology(const std::string& path) {
   }
 }
 
+Topology read_topology_for(const std::string& input, const std::string& topology_path) {
+  if (!topology_path.empty()) return read_topology(topology_path);
+  if (!format_has_topology(format_from_path(input)))
+    throw InputError(input + ": this file holds coordinates only; give its topology with --top (a PDB or mmCIF file)");
+  return read_topology(input);
+}
+
 }  // namespace molearn

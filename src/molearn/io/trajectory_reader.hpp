@@ -59,4 +59,9 @@ std::unique_ptr<TrajectoryReader> open_trajectory(const std::string& path,
 // Reads the topology of a structure file (first model of a PDB or mmCIF).
 Topology read_topology(const std::string& path);
 
+// The topology of `input`: read from `topology_path` when given, else from
+// `input` itself, which must then be a PDB or mmCIF file (InputError
+// otherwise, asking for --top).
+Topology read_topology_for(const std::string& input, const std::string& topology_path);
+
 }  // namespace molearn

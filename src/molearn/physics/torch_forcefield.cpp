@@ -17,7 +17,8 @@ namespace {
 // Below this a squared length or the squared size of atan2's arguments is
 // treated as zero: the direction is undefined and gets no gradient. Far
 // below anything a structure produces (squared bond lengths are ~1e-2 nm^2,
-// torsion arguments ~1e-4 nm^4), far above float32's smallest normal number.
+// the squared arguments of a torsion's atan2 ~1e-8 nm^8), above float32's
+// smallest normal number.
 constexpr double kDegenerate = 1e-30;
 
 // sqrt with a zero gradient at 0 instead of infinity. The inner where() keeps
