@@ -30,7 +30,7 @@ def interpolation_energy(build, checkpoint, folder, pairs):
     for i, j in pairs:
         path = os.path.join(folder, f"path-{i}-{j}.pdb")
         molearn(build, "generate", checkpoint, "--interpolate", f"{i},{j}", "--steps", 5, "-o", path)
-        out = molearn(build, "energy", path, "--atoms", "N,CA,CB,C,O", "--nonbonded", "soft", "--json")
+        out = molearn(build, "energy", path, "--atoms", "N,CA,CB,C,O", "--nonbonded", "soft", "--json", "--termini", "chains")
         totals = [json.loads(line)["total"] for line in out.splitlines() if line.startswith("{")]
         energies += totals[1:-1]
     return sum(energies) / len(energies)

@@ -326,3 +326,19 @@ TEST(Prepare, TopologyMismatchAndMissingTopology) {
   options.topology.clear();
   EXPECT_THROW(prepare_dataset(options), InputError);
 }
+
+TEST(Polymer, TerminiFromChainIdentifiers) {
+  // Chain A: residues 1-2; chain B: residue 3; then a water. The coordinates
+  // are not looked at, so stretched bonds do not split a chain.
+  Topology t({make_atom("N", "ALA", 1), make_atom("C", "ALA", 1), make_atom("N", "ALA", 2),
+              make_atom("C", "ALA", 2), make_atom("N", "GLY", 3, "B"), make_atom("C", "GLY", 3, "B"),
+              make_atom("O", "HOH", 9, "B", true)});
+  const auto termini = termini_from_chains(t);
+  ASSERT_EQ(termini.size(), 4u);
+  EXPECT_TRUE(termini[0].n_terminal);
+  EXPECT_FALSE(termini[0].c_terminal);
+  EXPECT_FALSE(termini[1].n_terminal);
+  EXPECT_TRUE(termini[1].c_terminal);
+  EXPECT_TRUE(termini[2].n_terminal && termini[2].c_terminal);
+  EXPECT_FALSE(termini[3].n_terminal || termini[3].c_terminal);
+}

@@ -50,7 +50,7 @@ void run_energy(const EnergyArgs& args) {
   const SystemOptions options = args.physics.system_options("full");
   const std::optional<std::string> atoms =
       args.physics.atoms.empty() ? std::nullopt : std::optional<std::string>(args.physics.atoms);
-  const MatchedTopology matched = match_structure(ff, topology, frame.xyz, atoms);
+  const MatchedTopology matched = match_structure(ff, topology, frame.xyz, atoms, args.physics.termini_source());
   report_notes(matched, options);
   EnergyEvaluator evaluator(build_system(ff, matched, options), args.platform);
   const std::vector<std::size_t> sources = matched.source_atoms();
@@ -111,7 +111,7 @@ void run_physics_system(const SystemArgs& args) {
     if (!open_trajectory(args.input, &topology)->read(frame)) throw FormatError(args.input + ": contains no frames");
     const std::optional<std::string> atoms =
         args.physics.atoms.empty() ? std::nullopt : std::optional<std::string>(args.physics.atoms);
-    matched = match_structure(ff, topology, frame.xyz, atoms);
+    matched = match_structure(ff, topology, frame.xyz, atoms, args.physics.termini_source());
   }
   report_notes(matched, options);
   const std::unique_ptr<OpenMM::System> system = build_system(ff, matched, options);

@@ -6,6 +6,10 @@
 
 namespace molearn::cli {
 
+TerminiSource PhysicsArgs::termini_source() const {
+  return termini == "chains" ? TerminiSource::Chains : TerminiSource::Geometry;
+}
+
 SystemOptions PhysicsArgs::system_options(const char* default_nonbonded) const {
     SystemOptions options;
     options.nonbonded = parse_nonbonded_model(nonbonded.empty() ? default_nonbonded : nonbonded);
@@ -29,6 +33,11 @@ void add_physics_options(CLI::App* cmd, PhysicsArgs& args, const char* default_n
       ->check(CLI::IsMember({"none", "soft", "full"}));
   cmd->add_option("--implicit", args.implicit, "Implicit solvent: obc2 (full-atom systems, --nonbonded full)")
       ->check(CLI::IsMember({"obc2"}));
+  cmd->add_option("--termini", args.termini,
+                  "Where chains end: geometry (C-N over 2 A, default) or chains (first and last residue of each "
+                  "chain ID; for generated structures whose bonds may be stretched)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"geometry", "chains"}));
   cmd->add_option("--cutoff", args.nonbonded_cutoff_nm,
                   "Non-bonded cutoff in nm (switched off over the last 0.1 nm); 0 computes every pair")
       ->capture_default_str()

@@ -8,6 +8,7 @@
 
 #include "molearn/physics/forcefield.hpp"
 #include "molearn/physics/forcefield_reader.hpp"
+#include "molearn/physics/structure_matching.hpp"
 #include "molearn/physics/system_builder.hpp"
 #include "molearn/physics/template_matching.hpp"
 
@@ -20,6 +21,9 @@ struct PhysicsArgs {
   std::string implicit;
   double nonbonded_cutoff_nm = 0;
   std::string atoms;  // empty: all atoms the force field matches
+  std::string termini = "geometry";  // or "chains"
+
+  TerminiSource termini_source() const;
 
   SystemOptions system_options(const char* default_nonbonded) const;
 };

@@ -32,6 +32,27 @@ bool bonded(const Topology& topology, std::span<const float> xyz, const Residue&
 
 }  // namespace
 
+std::vector<ResidueTermini> termini_from_chains(const Topology& topology) {
+  const std::vector<Residue> residues = topology.residues();
+  std::vector<ResidueTermini> termini(residues.size());
+  std::optional<std::size_t> previous;
+  for (std::size_t r = 0; r < residues.size(); ++r) {
+    const Atom& atom = topology.atom(residues[r].first_atom);
+    if (!is_protein_residue(atom.res_name)) {
+      if (previous) termini[*previous].c_terminal = true;
+      previous.reset();
+      continue;
+    }
+    if (!previous || topology.atom(residues[*previous].first_atom).chain != atom.chain) {
+      termini[r].n_terminal = true;
+      if (previous) termini[*previous].c_terminal = true;
+    }
+    previous = r;
+  }
+  if (previous) termini[*previous].c_terminal = true;
+  return termini;
+}
+
 std::vector<ResidueTermini> find_termini(const Topology& topology, std::span<const float> xyz) {
   const std::vector<Residue> residues = topology.residues();
   std::vector<ResidueTermini> termini(residues.size());

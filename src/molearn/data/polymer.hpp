@@ -22,4 +22,10 @@ struct ResidueTermini {
 
 std::vector<ResidueTermini> find_termini(const Topology& topology, std::span<const float> xyz);
 
+// Termini from the chain identifiers alone: the first and the last protein
+// residue of each run of residues sharing a chain. For structures whose
+// geometry cannot be trusted to show the chain's bonds (conformers decoded by
+// a model early in training), where the topology is known to be right.
+std::vector<ResidueTermini> termini_from_chains(const Topology& topology);
+
 }  // namespace molearn

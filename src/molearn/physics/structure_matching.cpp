@@ -11,13 +11,16 @@
 namespace molearn {
 
 MatchedTopology match_structure(const ForceField& ff, const Topology& topology, std::span<const float> xyz,
-                                const std::optional<std::string>& atoms) {
+                                const std::optional<std::string>& atoms, TerminiSource termini) {
   if (xyz.size() != 3 * topology.atom_count())
     throw InputError("structure has " + std::to_string(topology.atom_count()) + " atoms but " +
                      std::to_string(xyz.size() / 3) + " coordinates");
   TemplateOptions options;
+  const std::vector<ResidueTermini> all_termini =
+      termini == TerminiSource::Chains ? termini_from_chains(topology) : find_termini(topology, xyz);
   if (!atoms) {
     options.skip_residues_without_template = true;
+    options.termini = all_termini;
     return match_templates(ff, topology, xyz, options);
   }
   // The selection applies to OpenMM's standard names, so that N,CA,CB,C,O
@@ -34,7 +37,6 @@ MatchedTopology match_structure(const ForceField& ff, const Topology& topology, 
 
   // Termini of the whole structure, carried to the residues of the selection
   // (each selected residue starts at some atom of a whole residue).
-  const std::vector<ResidueTermini> all_termini = find_termini(topology, xyz);
   std::vector<std::size_t> residue_of(topology.atom_count());
   const std::vector<Residue> residues = topology.residues();
   for (std::size_t r = 0; r < residues.size(); ++r)

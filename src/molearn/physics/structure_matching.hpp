@@ -18,8 +18,13 @@ namespace molearn {
 // (a selection as `molearn prepare --atoms` takes it): those atoms, against
 // templates reduced to them. Termini are found on the whole structure, so a
 // selection never creates chain ends. MatchedAtom::source indexes `topology`.
+// Where chains end: from the geometry (C-N > 2 A, the default) or from the
+// chain identifiers (for generated structures whose bonds may be stretched).
+enum class TerminiSource { Geometry, Chains };
+
 MatchedTopology match_structure(const ForceField& ff, const Topology& topology, std::span<const float> xyz_angstrom,
-                                const std::optional<std::string>& atoms = std::nullopt);
+                                const std::optional<std::string>& atoms = std::nullopt,
+                                TerminiSource termini = TerminiSource::Geometry);
 
 // Matches the atoms of a dataset against templates reduced to the dataset's
 // selection (its "atoms" and "remove_hydrogens" settings), with the termini
