@@ -94,6 +94,21 @@ TEST(FoldingNet, TwoAtomsWork) {
   EXPECT_EQ(model->forward(random_structures(1, 2, 2)).sizes(), (std::vector<std::int64_t>{1, 3, 2}));
 }
 
+TEST(FoldingNet, WorksUnderInferenceMode) {
+  // Generation and evaluation code may run under c10::InferenceMode, where
+  // tensors carry no autograd metadata at all.
+  auto model = make_model(45);
+  auto x = random_structures(2, 45, 10);
+  model->eval();
+  torch::Tensor expected;
+  {
+    torch::NoGradGuard no_grad;
+    expected = model->forward(x);
+  }
+  c10::InferenceMode guard;
+  EXPECT_TRUE(torch::allclose(model->forward(x), expected, 1e-6, 1e-6));
+}
+
 TEST(FoldingNet, RegistryBuildsIt) {
   auto model = molearn::make_autoencoder(config_for(45));
   EXPECT_NE(std::dynamic_pointer_cast<FoldingNetImpl>(model), nullptr);
@@ -188,7 +203,8 @@ TEST(FoldingNet, EvalModeUsesAndKeepsRunningStatistics) {
   EXPECT_FALSE(torch::allclose(trained, full, 1e-4, 1e-4));
   const auto after = buffer_copies(*model);
   EXPECT_FALSE(after.at("encoder.bn1.running_mean").equal(before.at("encoder.bn1.running_mean")));
-  EXPECT_FALSE(after.at("decoder.layer4.fold2.bn2.running_var").equal(before.at("decoder.layer4.fold2.bn2.running_var")));
+  const std::string var = "decoder.layer4.fold2.bn2.running_var";
+  EXPECT_FALSE(after.at(var).equal(before.at(var)));
   EXPECT_EQ(after.at("encoder.bn1.num_batches_tracked").item<std::int64_t>(),
             before.at("encoder.bn1.num_batches_tracked").item<std::int64_t>() + 1);
 }
@@ -232,9 +248,12 @@ TEST(FoldingNet, FusedKernelsMatchPlainLibtorch) {
 
 TEST(FoldingNet, MultiThreadEqualsSingleThread) {
   ThreadCountGuard guard;
-  auto model = make_model(129, 2, 6);
+  // Double precision: in float, rounding differences between the library's
+  // single- and multi-threaded convolutions can flip a near-tie in a
+  // feature-space kNN, which is legitimate but makes the comparison noisy.
+  auto model = make_model(64, 2, 6);
   model->to(torch::kDouble);
-  auto x = random_structures(2, 129, 7).to(torch::kDouble);
+  auto x = random_structures(2, 64, 7).to(torch::kDouble);
   auto run = [&] {
     model->zero_grad();
     auto y = model->forward(x);
@@ -252,7 +271,7 @@ TEST(FoldingNet, MultiThreadEqualsSingleThread) {
   // The fused kernels are bitwise thread-independent; the library
   // convolutions may sum in a different order, hence the tolerance.
   for (std::size_t i = 0; i < one.size(); ++i)
-    EXPECT_TRUE(torch::allclose(one[i], two[i], 1e-4, 1e-5))
+    EXPECT_TRUE(torch::allclose(one[i], two[i], 1e-9, 1e-12))
         << "tensor " << i << " max diff " << (one[i] - two[i]).abs().max().item<double>() << " max "
         << one[i].abs().max().item<double>();
 }

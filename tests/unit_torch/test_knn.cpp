@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "molearn/models/knn.hpp"
@@ -67,7 +68,8 @@ void expect_nearest(const torch::Tensor& x, const torch::Tensor& idx, std::int64
       }
       ASSERT_EQ(static_cast<std::int64_t>(seen.size()), k) << "duplicate neighbour in row " << i;
       for (std::int64_t j = 0; j < k; ++j) {
-        ASSERT_NEAR(got[j], s[b][i][j], tolerance * (1.0 + s[b][i][j])) << "batch " << b << " row " << i << " rank " << j;
+        ASSERT_NEAR(got[j], s[b][i][j], tolerance * (1.0 + s[b][i][j]))
+            << "batch " << b << " row " << i << " rank " << j;
       }
     }
 }
@@ -81,6 +83,41 @@ TEST(KnnIndices, XyzMatchesBruteForce) {
     // own first neighbour.
     auto self = torch::arange(300, torch::kLong).view({1, 300}).expand({2, 300});
     EXPECT_TRUE(idx.select(2, 0).equal(self));
+  }
+}
+
+// Many xyz points take a cell-grid search; awkward geometries must still give
+// the exact neighbours.
+TEST(KnnIndices, XyzGridHandlesAwkwardGeometries) {
+  const std::int64_t n = 400;
+  torch::manual_seed(26);
+  std::vector<std::pair<std::string, torch::Tensor>> cases;
+  auto t = torch::linspace(-5, 5, n);
+  cases.emplace_back("line", torch::stack({t, torch::zeros({n}), torch::zeros({n})}).unsqueeze(0));
+  auto plane = torch::randn({1, 3, n});
+  plane.select(1, 2).zero_();
+  cases.emplace_back("plane", plane);
+  auto half = torch::randn({1, 3, n / 2});
+  cases.emplace_back("duplicates", torch::cat({half, half}, 2));
+  auto clusters = torch::randn({1, 3, n});
+  clusters.narrow(2, 0, n / 2).add_(1000.0);
+  cases.emplace_back("far clusters", clusters);
+  cases.emplace_back("one point", torch::full({1, 3, n}, 2.5));
+  cases.emplace_back("random walk", (torch::randn({1, 3, 2000}) * 1.5).cumsum(2));
+  cases.emplace_back("large coordinates", torch::randn({1, 3, n}) + 1e4);
+  for (const auto& [name, x] : cases) {
+    SCOPED_TRACE(name);
+    for (std::int64_t k : {1, 16, 40}) expect_nearest(x, knn_indices(x, k), k, 1e-5);
+    // Same distances as the brute-force kernel (a 4th, zero channel forces
+    // it): identical arithmetic, so identical values.
+    auto x4 = torch::cat({x, torch::zeros({1, 1, x.size(2)})}, 1);
+    auto grid = knn_indices(x, 16), direct = knn_indices(x4, 16);
+    auto dist = [&](const torch::Tensor& idx) {
+      auto p = x.transpose(1, 2);  // [1, N, 3]
+      auto nb = p.index_select(1, idx.view(-1)).view({idx.size(1), 16, 3});
+      return (nb - p.view({-1, 1, 3})).pow(2).sum(2);
+    };
+    EXPECT_TRUE(torch::allclose(dist(grid), dist(direct), 0, 0));
   }
 }
 
@@ -171,6 +208,15 @@ TEST(KnnNeighbourMax, BackwardMatchesReference) {
   EXPECT_GT(xa.grad().abs().sum().item<double>(), 1.0);
 }
 
+TEST(KnnNeighbourMax, RefusesDoubleBackward) {
+  auto x = random_points(1, 4, 20, torch::kDouble, 25).requires_grad_();
+  auto idx = knn_indices(x, 4);
+  auto y = neighbour_max(x, idx).pow(2).sum();
+  EXPECT_THROW(torch::autograd::grad({y}, {x}, {}, /*retain_graph=*/true, /*create_graph=*/true), c10::Error);
+  auto c = local_covariance(x.narrow(1, 0, 3), knn_indices(x.narrow(1, 0, 3), 4)).pow(2).sum();
+  EXPECT_THROW(torch::autograd::grad({c}, {x}, {}, true, true), c10::Error);
+}
+
 TEST(KnnNeighbourMax, RejectsOutOfRangeIndices) {
   auto x = random_points(1, 4, 10, torch::kFloat, 16);
   auto idx = torch::zeros({1, 10, 3}, torch::kLong);
@@ -243,10 +289,12 @@ TEST(KnnCovariance, BackwardMatchesFiniteDifferences) {
 TEST(KnnThreads, MultiThreadEqualsSingleThread) {
   ThreadCountGuard guard;
   auto xyz = random_points(3, 3, 300, torch::kFloat, 22);
-  auto feat = random_points(3, 64, 300, torch::kFloat, 23);
+  // Sizes large enough that every kernel (forward and backward) splits its
+  // work over both threads.
+  auto feat = random_points(3, 160, 300, torch::kFloat, 23);
   torch::manual_seed(24);
   auto up_cov = torch::randn({3, 9, 300});
-  auto up_max = torch::randn({3, 64, 300});
+  auto up_max = torch::randn({3, 160, 300});
 
   auto run = [&] {
     auto idx_xyz = knn_indices(xyz, 16);

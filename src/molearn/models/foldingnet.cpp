@@ -147,7 +147,7 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& z, bool plain) {
   h = layer1->forward(h, plain);
   h = layer2->forward(h, plain);
   h = layer3->forward(h, plain);
-  h = layer4->forward(h, plain);                               // [B, 3, 128 s], 128 s > points
+  h = layer4->forward(h, plain);  // [B, 3, 128 s] with 128 s > points
   return h.narrow(2, 0, points_).contiguous();  // crop to the real atoms
 }
 
@@ -159,8 +159,8 @@ FoldingNetImpl::FoldingNetImpl(const ModelConfig& config) : config_(config) {
   if (config.latent_dim < 1)
     throw InputError("FoldingNet needs latent_dim >= 1, got " + std::to_string(config.latent_dim));
   if (config.knn < 1) throw InputError("FoldingNet needs knn >= 1, got " + std::to_string(config.knn));
-  // Small proteins (e.g. chignolin, ~40 atoms) have fewer atoms than the
-  // default 16 neighbours would need only if N < 16; cap k at N.
+  // Python molearn hard-codes k = 16 and so fails on tiny systems; capping
+  // k at the atom count keeps them usable (with k = N every atom sees all).
   const std::int64_t k = std::min(config.knn, config.atoms);
   encoder_ = register_module("encoder", foldingnet::Encoder(config.latent_dim, k));
   decoder_ = register_module("decoder", foldingnet::Decoder(config.atoms, config.latent_dim));

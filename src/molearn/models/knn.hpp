@@ -5,12 +5,14 @@
 // [B, N, k, C] tensor of neighbour features. At protein sizes (N in the
 // thousands) that is about half of the encoder's time and most of its memory.
 // The kernels here never materialise either tensor:
-//   * knn_indices streams tiles of the distance matrix through a per-thread
-//     buffer and keeps a running top-k per row;
+//   * knn_indices computes the distances of a block of rows at a time
+//     ([B, R, N], R chosen to keep it near 16 MB; for xyz, one row per
+//     worker) and keeps a running top-k per row;
 //   * neighbour_max and local_covariance read the neighbours straight from
-//     the [B, C, N] input and have hand-written backward passes.
-// All of them run on CPU tensors of float or double and parallelise with
-// at::parallel_for, so torch::set_num_threads applies.
+//     the [B, C, N] input and have hand-written backward passes (first
+//     derivatives only).
+// All of them run on CPU tensors of float or double and split their work over
+// torch::get_num_threads() threads.
 //
 // The *_reference functions are the plain-libtorch formulations, kept for
 // tests and benchmarks.
