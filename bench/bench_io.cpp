@@ -55,12 +55,20 @@ Timing time_mdtraj(const std::string& path, const std::string& top, int reps, in
   const std::string loader = path.ends_with(".xtc") ? "md.load_xtc" : "md.load_dcd";
   const std::string script =
       "import time, mdtraj as md\n"
-      "topology = md.load_topology('" + top + "')  # parsed once, outside the timing\n"
+      "topology = md.load_topology('" +
+      top +
+      "')  # parsed once, outside the timing\n"
       "best = 1e300\n"
-      "for r in range(" + std::to_string(reps) + "):\n"
+      "for r in range(" +
+      std::to_string(reps) +
+      "):\n"
       "    t = time.perf_counter(); n = 0\n"
-      "    for p in range(" + std::to_string(passes) + "):\n"
-      "        n += " + loader + "('" + path + "', top=topology).n_frames\n"
+      "    for p in range(" +
+      std::to_string(passes) +
+      "):\n"
+      "        n += " +
+      loader + "('" + path +
+      "', top=topology).n_frames\n"
       "    best = min(best, time.perf_counter() - t)\n"
       "print(best, n)\n";
   const std::string script_path = (fs::temp_directory_path() / "molearn_bench_mdtraj.py").string();
@@ -118,10 +126,14 @@ int main(int argc, char** argv) {
   fs::path tmp = fs::temp_directory_path();
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--data") data = argv[i + 1];
-    else if (flag == "--synthetic-gb") synthetic_gb = std::atof(argv[i + 1]);
-    else if (flag == "--reps") reps = std::atoi(argv[i + 1]);
-    else if (flag == "--tmp") tmp = argv[i + 1];
+    if (flag == "--data")
+      data = argv[i + 1];
+    else if (flag == "--synthetic-gb")
+      synthetic_gb = std::atof(argv[i + 1]);
+    else if (flag == "--reps")
+      reps = std::atoi(argv[i + 1]);
+    else if (flag == "--tmp")
+      tmp = argv[i + 1];
     else {
       std::fprintf(stderr, "usage: molearn_bench_io [--data DIR] [--synthetic-gb GB] [--reps N] [--tmp DIR]\n");
       return 2;
@@ -146,9 +158,10 @@ int main(int argc, char** argv) {
     const long rss_before = peak_rss_kb();
     report("synthetic DCD (" + std::to_string(fs::file_size(big) / 1000000) + " MB)", big, murd_top, 1, 1);
     const long rss_after = peak_rss_kb();
-    std::printf("peak memory while streaming the synthetic DCD: %+ld kB over the process's previous peak "
-                "(file: %ld kB)\n",
-                rss_after - rss_before, static_cast<long>(fs::file_size(big) / 1000));
+    std::printf(
+        "peak memory while streaming the synthetic DCD: %+ld kB over the process's previous peak "
+        "(file: %ld kB)\n",
+        rss_after - rss_before, static_cast<long>(fs::file_size(big) / 1000));
     fs::remove_all(folder);
   }
   return 0;

@@ -114,12 +114,18 @@ int main(int argc, char** argv) {
       return 2;
     }
     const std::string value = argv[++i];
-    if (flag == "--data") data = value;
-    else if (flag == "--batch") batch = std::atoll(value.c_str());
-    else if (flag == "--threads") threads = std::atoi(value.c_str());
-    else if (flag == "--reps") reps = std::atoi(value.c_str());
-    else if (flag == "--noise") noise = std::atof(value.c_str());
-    else if (flag == "--python") python = value;
+    if (flag == "--data")
+      data = value;
+    else if (flag == "--batch")
+      batch = std::atoll(value.c_str());
+    else if (flag == "--threads")
+      threads = std::atoi(value.c_str());
+    else if (flag == "--reps")
+      reps = std::atoi(value.c_str());
+    else if (flag == "--noise")
+      noise = std::atof(value.c_str());
+    else if (flag == "--python")
+      python = value;
     else {
       std::fprintf(stderr, "unknown option %s\n", flag.c_str());
       return 2;
@@ -141,10 +147,9 @@ int main(int argc, char** argv) {
   // Gaussian noise of `noise` Å, as an imperfect decoder would give.
   torch::manual_seed(0);
   const torch::Tensor frames = molearn::to_tensors(dataset).coords;
-  const torch::Tensor decoded =
-      (frames.index_select(0, torch::arange(batch) % frames.size(0)) + torch::randn({batch, 3, frames.size(2)}) *
-                                                                          (noise / dataset.std))
-          .contiguous();
+  const torch::Tensor decoded = (frames.index_select(0, torch::arange(batch) % frames.size(0)) +
+                                 torch::randn({batch, 3, frames.size(2)}) * (noise / dataset.std))
+                                    .contiguous();
   const auto system = molearn::dataset_system(dataset, molearn::NonbondedModel::Soft);
   std::printf("MurD: %lld structures x %lld atoms, soft non-bonded, %d threads\n", static_cast<long long>(batch),
               static_cast<long long>(decoded.size(2)), threads);
@@ -165,7 +170,8 @@ int main(int argc, char** argv) {
     torch::Tensor e;
     const double s = best_seconds(reps, [&] { e = loss_step([&](const torch::Tensor& x) { return pool.energy(x); }); });
     rows.push_back({"(a) Context pool, " + platform + ", " + std::to_string(threads) + " workers", s});
-    if (platform == "Reference") reference_energies = pool.energies_and_forces(molearn::decoded_to_nm(decoded, scale)).first;
+    if (platform == "Reference")
+      reference_energies = pool.energies_and_forces(molearn::decoded_to_nm(decoded, scale)).first;
   }
   for (const torch::Dtype dtype : {torch::kFloat, torch::kDouble}) {
     molearn::TorchForceFieldOptions o;
@@ -174,17 +180,18 @@ int main(int argc, char** argv) {
     torch::Tensor e;
     const double s = best_seconds(reps, [&] { e = loss_step([&](const torch::Tensor& x) { return ff.energy(x); }); });
     const char* precision = dtype == torch::kFloat ? "float32" : "float64";
-    rows.push_back({std::string("(b) torch force field, ") + precision + ", " + std::to_string(threads) + " threads",
-                    s});
+    rows.push_back(
+        {std::string("(b) torch force field, ") + precision + ", " + std::to_string(threads) + " threads", s});
     // Where the time goes: the soft core's pair sum alone, and the energies
     // in the force field's own precision (energy() answers in decoded's).
     const torch::Tensor nm = molearn::decoded_to_nm(decoded, scale, dtype);
     const double pairs = best_seconds(reps, [&] { molearn::soft_core_energies_and_forces(nm, ff.soft_core()); });
     const torch::Tensor own = ff.energies_and_forces(nm).first;
     const double diff = ((own - reference_energies).abs() / reference_energies.abs()).max().item<double>();
-    std::printf("    torch force field (%s): soft-core kernel alone %.1f ms; max relative energy difference to "
-                "OpenMM Reference %.2e\n",
-                precision, 1e3 * pairs, diff);
+    std::printf(
+        "    torch force field (%s): soft-core kernel alone %.1f ms; max relative energy difference to "
+        "OpenMM Reference %.2e\n",
+        precision, 1e3 * pairs, diff);
   }
 
   double python_reference = 0, python_cpu = 0;
@@ -197,9 +204,9 @@ int main(int argc, char** argv) {
     molearn::write_npy((dir / "coords.npy").string(), nm.data_ptr<float>(),
                        {static_cast<std::size_t>(nm.size(0)), static_cast<std::size_t>(nm.size(1)), 3});
     std::ofstream(dir / "loop.py") << kPythonLoop;
-    const std::string out = run_command(python + " " + (dir / "loop.py").string() + " " +
-                                        (dir / "system.xml").string() + " " + (dir / "coords.npy").string() + " " +
-                                        std::to_string(reps));
+    const std::string out =
+        run_command(python + " " + (dir / "loop.py").string() + " " + (dir / "system.xml").string() + " " +
+                    (dir / "coords.npy").string() + " " + std::to_string(reps));
     std::filesystem::remove_all(dir);
     try {
       const auto j = nlohmann::json::parse(out);
@@ -212,9 +219,9 @@ int main(int argc, char** argv) {
                                   std::abs(py_e[i]));
       std::printf("    Python loop vs molearn pool (Reference): max relative energy difference %.2e\n", diff);
       rows.push_back({"(c) Python loop, one Context, Reference (Python molearn's CPU path)", python_reference});
-      rows.push_back({"(c') Python loop, one Context, CPU platform, " + j["CPU"]["threads"].get<std::string>() +
-                          " OpenMM threads",
-                      python_cpu});
+      rows.push_back(
+          {"(c') Python loop, one Context, CPU platform, " + j["CPU"]["threads"].get<std::string>() + " OpenMM threads",
+           python_cpu});
     } catch (const std::exception& e) {
       std::fprintf(stderr, "the Python baseline failed (%s): %s\n", e.what(), out.c_str());
     }
@@ -227,7 +234,8 @@ int main(int argc, char** argv) {
     return baseline > 0 ? std::to_string(baseline / seconds).substr(0, 5) + "x" : std::string("-");
   };
   for (const Row& r : rows)
-    std::printf("| %s | %.1f | %.1f | %s | %s |\n", r.name.c_str(), 1e3 * r.seconds, static_cast<double>(batch) / r.seconds,
-                ratio(python_reference, r.seconds).c_str(), ratio(python_cpu, r.seconds).c_str());
+    std::printf("| %s | %.1f | %.1f | %s | %s |\n", r.name.c_str(), 1e3 * r.seconds,
+                static_cast<double>(batch) / r.seconds, ratio(python_reference, r.seconds).c_str(),
+                ratio(python_cpu, r.seconds).c_str());
   return 0;
 }

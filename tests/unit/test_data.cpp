@@ -106,9 +106,8 @@ TEST(Geometry, SuperposeNeverReflects) {
 
 TEST(Polymer, ChainBreakByDistanceNotByTer) {
   // Three residues: 1-2 bonded (C-N 1.33 A), 2-3 far apart (a missing loop).
-  Topology t({make_atom("N", "ALA", 1), make_atom("C", "ALA", 1), make_atom("N", "ALA", 2),
-              make_atom("C", "ALA", 2), make_atom("N", "ALA", 3), make_atom("C", "ALA", 3),
-              make_atom("O", "HOH", 9, "A", true)});
+  Topology t({make_atom("N", "ALA", 1), make_atom("C", "ALA", 1), make_atom("N", "ALA", 2), make_atom("C", "ALA", 2),
+              make_atom("N", "ALA", 3), make_atom("C", "ALA", 3), make_atom("O", "HOH", 9, "A", true)});
   std::vector<float> xyz = {0, 0, 0, 1.5f, 0, 0, 2.83f, 0, 0, 4.3f, 0, 0, 12, 0, 0, 13.5f, 0, 0, 30, 0, 0};
   const auto termini = find_termini(t, xyz);
   ASSERT_EQ(termini.size(), 4u);
@@ -330,9 +329,8 @@ TEST(Prepare, TopologyMismatchAndMissingTopology) {
 TEST(Polymer, TerminiFromChainIdentifiers) {
   // Chain A: residues 1-2; chain B: residue 3; then a water. The coordinates
   // are not looked at, so stretched bonds do not split a chain.
-  Topology t({make_atom("N", "ALA", 1), make_atom("C", "ALA", 1), make_atom("N", "ALA", 2),
-              make_atom("C", "ALA", 2), make_atom("N", "GLY", 3, "B"), make_atom("C", "GLY", 3, "B"),
-              make_atom("O", "HOH", 9, "B", true)});
+  Topology t({make_atom("N", "ALA", 1), make_atom("C", "ALA", 1), make_atom("N", "ALA", 2), make_atom("C", "ALA", 2),
+              make_atom("N", "GLY", 3, "B"), make_atom("C", "GLY", 3, "B"), make_atom("O", "HOH", 9, "B", true)});
   const auto termini = termini_from_chains(t);
   ASSERT_EQ(termini.size(), 4u);
   EXPECT_TRUE(termini[0].n_terminal);

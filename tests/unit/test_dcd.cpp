@@ -220,7 +220,9 @@ class DcdBuilder {
 // 8-byte words; "CORD" and the title text stay as they are.
 std::vector<unsigned char> to_big_endian(const std::vector<unsigned char>& in, bool with_cell) {
   std::vector<unsigned char> out = in;
-  auto swap = [&](std::size_t at, std::size_t width) { std::reverse(out.begin() + long(at), out.begin() + long(at + width)); };
+  auto swap = [&](std::size_t at, std::size_t width) {
+    std::reverse(out.begin() + long(at), out.begin() + long(at + width));
+  };
   std::size_t pos = 0;
   std::size_t index = 0;  // record number
   const std::size_t per_frame = with_cell ? 4 : 3;
@@ -346,11 +348,11 @@ TEST_F(DcdRoundTrip, HeaderIsCharmmStyleLittleEndian) {
   };
   EXPECT_EQ(i32(0), 84);
   EXPECT_EQ(std::string(bytes.begin() + 4, bytes.begin() + 8), "CORD");
-  EXPECT_EQ(i32(8), 3);             // NSET written by close()
-  EXPECT_EQ(i32(8 + 4 * 10), 1);    // unit cell flag
-  EXPECT_EQ(i32(8 + 4 * 19), 24);   // CHARMM version
+  EXPECT_EQ(i32(8), 3);            // NSET written by close()
+  EXPECT_EQ(i32(8 + 4 * 10), 1);   // unit cell flag
+  EXPECT_EQ(i32(8 + 4 * 19), 24);  // CHARMM version
   EXPECT_EQ(i32(88), 84);
-  EXPECT_EQ(i32(92), 164);          // title record: 2 lines of 80
+  EXPECT_EQ(i32(92), 164);  // title record: 2 lines of 80
   EXPECT_EQ(i32(96), 2);
 }
 

@@ -44,9 +44,9 @@ inline std::filesystem::path source_dir() { return MOLEARN_SOURCE_DIR; }
 }  // namespace molearn::test
 
 // Skips (never passes) a test whose reference data are missing, saying why.
-#define MOLEARN_REQUIRE_FILE(path)                                                                  \
-  do {                                                                                              \
-    if (!std::filesystem::exists(path))                                                             \
-      GTEST_SKIP() << "reference data missing: " << (path)                                          \
+#define MOLEARN_REQUIRE_FILE(path)                                                                   \
+  do {                                                                                               \
+    if (!std::filesystem::exists(path))                                                              \
+      GTEST_SKIP() << "reference data missing: " << (path)                                           \
                    << " (set MOLEARN_DATA to the shared data folder, or install python-mdtraj-doc)"; \
   } while (0)

@@ -39,8 +39,7 @@ std::vector<std::uint8_t> load(const fs::path& path) {
 
 void save(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
 const nlohmann::json& expected() {
@@ -73,10 +72,8 @@ Npy load_npy(const fs::path& path) {
     header_len = b[8] | (b[9] << 8) | (b[10] << 16) | (std::size_t{b[11]} << 24);
     start = 12;
   }
-  const std::string header(b.begin() + static_cast<long>(start),
-                           b.begin() + static_cast<long>(start + header_len));
-  if (header.find("'descr': '<f4'") == std::string::npos ||
-      header.find("'fortran_order': False") == std::string::npos)
+  const std::string header(b.begin() + static_cast<long>(start), b.begin() + static_cast<long>(start + header_len));
+  if (header.find("'descr': '<f4'") == std::string::npos || header.find("'fortran_order': False") == std::string::npos)
     throw std::runtime_error(path.string() + ": expected C-ordered <f4, header " + header);
   const std::size_t open = header.find('(', header.find("'shape'"));
   const std::size_t close = header.find(')', open);
@@ -91,8 +88,7 @@ Npy load_npy(const fs::path& path) {
     while (p < close && (header[p] == ',' || header[p] == ' ')) ++p;
   }
   const std::size_t data_start = start + header_len;
-  if (b.size() != data_start + 4 * count)
-    throw std::runtime_error(path.string() + ": wrong data size");
+  if (b.size() != data_start + 4 * count) throw std::runtime_error(path.string() + ": wrong data size");
   npy.data.resize(count);
   std::memcpy(npy.data.data(), b.data() + data_start, 4 * count);
   return npy;
@@ -139,14 +135,13 @@ std::string format_error(F&& f) {
   return {};
 }
 
-void expect_frame(const Frame& frame, const Npy& npy, std::size_t picked,
-                  const nlohmann::json& info, std::size_t info_index, const std::string& what) {
+void expect_frame(const Frame& frame, const Npy& npy, std::size_t picked, const nlohmann::json& info,
+                  std::size_t info_index, const std::string& what) {
   const std::size_t natoms = npy.shape[1];
   ASSERT_EQ(frame.xyz.size(), 3 * natoms) << what;
   float max_diff = 0;
   const float* ref = npy.data.data() + picked * 3 * natoms;
-  for (std::size_t k = 0; k < 3 * natoms; ++k)
-    max_diff = std::max(max_diff, std::abs(frame.xyz[k] - ref[k]));
+  for (std::size_t k = 0; k < 3 * natoms; ++k) max_diff = std::max(max_diff, std::abs(frame.xyz[k] - ref[k]));
   EXPECT_LE(max_diff, 1e-3f) << what;
   EXPECT_NEAR(frame.time_ps, info["time"][info_index].get<double>(), 1e-6) << what;
   EXPECT_EQ(frame.step, info["step"][info_index].get<long>()) << what;
@@ -260,8 +255,7 @@ TEST_P(XtcMatchesMdtraj, EveryFrame) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Xtc, XtcMatchesMdtraj,
-                         ::testing::Values("protein", "water", "tiny", "coarse", "fine", "big",
-                                           "wide"),
+                         ::testing::Values("protein", "water", "tiny", "coarse", "fine", "big", "wide"),
                          [](const auto& p) { return p.param; });
 
 TEST(XtcReader, FixturesCoverTheDecoderPaths) {
@@ -273,8 +267,8 @@ TEST(XtcReader, FixturesCoverTheDecoderPaths) {
   // wide: the x range exceeds 2^24 integer units -> separate bit fields.
   const std::vector<std::uint8_t> wide = load(fixture_dir() / "wide.xtc");
   const auto be = [&](std::size_t at) {
-    return static_cast<std::int32_t>(static_cast<std::uint32_t>(wide[at]) << 24 |
-                                     wide[at + 1] << 16 | wide[at + 2] << 8 | wide[at + 3]);
+    return static_cast<std::int32_t>(static_cast<std::uint32_t>(wide[at]) << 24 | wide[at + 1] << 16 |
+                                     wide[at + 2] << 8 | wide[at + 3]);
   };
   EXPECT_GT(std::int64_t{be(72)} - be(60) + 1, xtc::kMaxPackedRange);
   // big: the packed triple needs more than 64 bits.
@@ -282,8 +276,8 @@ TEST(XtcReader, FixturesCoverTheDecoderPaths) {
   std::uint32_t ranges[3];
   for (int k = 0; k < 3; ++k) {
     auto at = [&](std::size_t o) {
-      return static_cast<std::int32_t>(static_cast<std::uint32_t>(big[o]) << 24 | big[o + 1] << 16 |
-                                       big[o + 2] << 8 | big[o + 3]);
+      return static_cast<std::int32_t>(static_cast<std::uint32_t>(big[o]) << 24 | big[o + 1] << 16 | big[o + 2] << 8 |
+                                       big[o + 3]);
     };
     ranges[k] = static_cast<std::uint32_t>(at(72 + 4 * k) - at(60 + 4 * k) + 1);
   }
@@ -348,8 +342,7 @@ TEST(XtcReader, MissingFileIsInputError) {
 // ---- MDTraj's example trajectory (Debian package python-mdtraj-doc) ----
 
 TEST(XtcMdtrajExample, Frame0AllFrames) {
-  if (!fs::exists(kFrame0))
-    GTEST_SKIP() << kFrame0 << " is missing; it comes from the python-mdtraj-doc package";
+  if (!fs::exists(kFrame0)) GTEST_SKIP() << kFrame0 << " is missing; it comes from the python-mdtraj-doc package";
   const nlohmann::json& info = expected().at("frame0");
   const Npy npy = load_npy(fixture_dir() / "frame0_expected.npy");
   const std::vector<std::size_t> picks = info["picks"].get<std::vector<std::size_t>>();
@@ -384,8 +377,7 @@ TEST(XtcErrors, TruncatedInFrame5) {
     save(path, std::vector<std::uint8_t>(full.begin(), full.begin() + static_cast<long>(cut)));
     XtcReader reader(path);
     Frame frame;
-    for (int i = 0; i < 5; ++i)
-      ASSERT_TRUE(reader.read(frame)) << "frame " << i << ", cut at " << cut;
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(reader.read(frame)) << "frame " << i << ", cut at " << cut;
     const std::string msg = format_error([&] { reader.read(frame); });
     EXPECT_NE(msg.find(path), std::string::npos) << msg;
     EXPECT_NE(msg.find("frame 5 (0-based)"), std::string::npos) << msg;
@@ -403,8 +395,7 @@ TEST(XtcErrors, TruncatedUncompressed) {
   const std::vector<std::size_t> offsets = record_offsets(full);
   ASSERT_EQ(offsets.size(), 6u);
   const std::string path = tmp.file("cut.xtc");
-  save(path,
-       std::vector<std::uint8_t>(full.begin(), full.begin() + static_cast<long>(offsets[3] + 60)));
+  save(path, std::vector<std::uint8_t>(full.begin(), full.begin() + static_cast<long>(offsets[3] + 60)));
   XtcReader reader(path);
   Frame frame;
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(reader.read(frame));
@@ -509,8 +500,7 @@ TEST(XtcErrors, DecodingRunsPastTheBlock) {
   save(tmp.file("tiny_block.xtc"), bytes);
   XtcReader second(tmp.file("tiny_block.xtc"));
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(second.skip());
-  EXPECT_NE(format_error([&] { second.read(frame); }).find("cannot hold 290 atoms"),
-            std::string::npos);
+  EXPECT_NE(format_error([&] { second.read(frame); }).find("cannot hold 290 atoms"), std::string::npos);
 }
 
 TEST(XtcErrors, ImpossibleHeaderValues) {
@@ -524,10 +514,8 @@ TEST(XtcErrors, ImpossibleHeaderValues) {
     const char* says;
   };
   const Case cases[] = {
-      {84, 80, "smallidx"}, {84, 3, "smallidx"},
-      {12, nan, "time"},    {56, nan, "precision"},
-      {56, 0, "precision"}, {20, nan, "box"},
-      {60, 5000, "minint"}, {4, 0xffffffffu, "atom count"},
+      {84, 80, "smallidx"}, {84, 3, "smallidx"}, {12, nan, "time"},    {56, nan, "precision"},
+      {56, 0, "precision"}, {20, nan, "box"},    {60, 5000, "minint"}, {4, 0xffffffffu, "atom count"},
   };
   for (const Case& c : cases) {
     std::vector<std::uint8_t> bytes = good;
@@ -566,8 +554,7 @@ TEST(XtcFuzz, RandomDamageNeverCrashes) {
     for (int trial = 0; trial < 80; ++trial) {
       std::vector<std::uint8_t> bytes = good;
       const int flips = 1 + static_cast<int>(rng() % 4);
-      for (int f = 0; f < flips; ++f)
-        bytes[rng() % bytes.size()] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
+      for (int f = 0; f < flips; ++f) bytes[rng() % bytes.size()] ^= static_cast<std::uint8_t>(1u << (rng() % 8));
       if (trial % 5 == 0) bytes.resize(rng() % bytes.size() + 1);
       save(tmp.file("fuzz.xtc"), bytes);
       ++runs;
@@ -591,11 +578,9 @@ TEST(XtcFuzz, TruncationIsAlwaysNoticed) {
   // Every byte of the first two records, then a sample of the rest (each cut
   // costs a file; the bytes of later records are no different).
   std::vector<std::size_t> cuts(offsets.begin() + 1, offsets.end());  // clean ends
-  for (std::size_t cut = 1; cut < good.size(); cut += cut < offsets[2] + 8 ? 1 : 11)
-    cuts.push_back(cut);
+  for (std::size_t cut = 1; cut < good.size(); cut += cut < offsets[2] + 8 ? 1 : 11) cuts.push_back(cut);
   for (const std::size_t cut : cuts) {
-    save(tmp.file("cut.xtc"),
-         std::vector<std::uint8_t>(good.begin(), good.begin() + static_cast<long>(cut)));
+    save(tmp.file("cut.xtc"), std::vector<std::uint8_t>(good.begin(), good.begin() + static_cast<long>(cut)));
     const auto boundary = std::find(offsets.begin(), offsets.end(), cut);
     std::size_t frames = 0;
     bool failed = false;

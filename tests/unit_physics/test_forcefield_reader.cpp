@@ -128,18 +128,21 @@ TEST(ForceFieldReader, MissingAttributesAndSectionsAreFormatErrors) {
   EXPECT_NE(error_of({not_ff}).find("not an OpenMM force field"), std::string::npos);
 
   const std::string bad_number = dir.file("bad_number.xml");
-  write_text(bad_number, "<ForceField>\n <AtomTypes>\n  <Type name=\"a\" class=\"b\" mass=\"1.0x\"/>\n"
-                         " </AtomTypes>\n</ForceField>\n");
+  write_text(bad_number,
+             "<ForceField>\n <AtomTypes>\n  <Type name=\"a\" class=\"b\" mass=\"1.0x\"/>\n"
+             " </AtomTypes>\n</ForceField>\n");
   EXPECT_NE(error_of({bad_number}).find("is not a number"), std::string::npos);
 }
 
 TEST(ForceFieldReader, InconsistentContentIsRefused) {
   TempDir dir;
-  const std::string types = "<ForceField>\n <AtomTypes>\n  <Type name=\"a\" class=\"b\" element=\"C\" mass=\"12\"/>\n"
-                            " </AtomTypes>\n";
+  const std::string types =
+      "<ForceField>\n <AtomTypes>\n  <Type name=\"a\" class=\"b\" element=\"C\" mass=\"12\"/>\n"
+      " </AtomTypes>\n";
   const std::string unknown_type = dir.file("unknown_type.xml");
-  write_text(unknown_type, types + " <Residues>\n  <Residue name=\"X\">\n   <Atom name=\"C1\" type=\"zz\"/>\n"
-                                   "  </Residue>\n </Residues>\n</ForceField>\n");
+  write_text(unknown_type, types +
+                               " <Residues>\n  <Residue name=\"X\">\n   <Atom name=\"C1\" type=\"zz\"/>\n"
+                               "  </Residue>\n </Residues>\n</ForceField>\n");
   std::string message = error_of({unknown_type});
   EXPECT_NE(message.find("unknown_type.xml, line 7"), std::string::npos) << message;
   EXPECT_NE(message.find("unknown atom type 'zz'"), std::string::npos) << message;

@@ -166,7 +166,8 @@ TEST(EnergyEvaluation, ForcesAreMinusTheGradient) {
     plus[k] += h;
     minus[k] -= h;
     const double derivative = (evaluator.evaluate(std::span<const double>(plus)).total -
-                               evaluator.evaluate(std::span<const double>(minus)).total) / (2 * h);  // kJ/mol/Å
+                               evaluator.evaluate(std::span<const double>(minus)).total) /
+                              (2 * h);  // kJ/mol/Å
     EXPECT_NEAR(-derivative * 10, e.forces[k], 1e-3 * std::max(1.0, std::abs(e.forces[k]))) << k;
   }
 }

@@ -58,9 +58,9 @@ TEST(TemplatesMatching, TerminalVariantsFollowChainBreaks) {
   const MatchedTopology m = match_templates(amber(), s.topology(), s.xyz, backbone_options());
   EXPECT_EQ(m.residue_templates, (std::vector<std::string>{"NALA", "CGLY", "NSER", "ALA", "CALA"}));
   EXPECT_TRUE(m.reduced);
-  EXPECT_TRUE(has_bond(m, 3, 5));     // ALA1 C - GLY2 N
-  EXPECT_FALSE(has_bond(m, 7, 9));    // GLY2 C - SER3 N: the break
-  EXPECT_TRUE(has_bond(m, 12, 14));   // SER3 C - ALA4 N
+  EXPECT_TRUE(has_bond(m, 3, 5));    // ALA1 C - GLY2 N
+  EXPECT_FALSE(has_bond(m, 7, 9));   // GLY2 C - SER3 N: the break
+  EXPECT_TRUE(has_bond(m, 12, 14));  // SER3 C - ALA4 N
   // Charges come from the terminal templates: NALA's N is N3 (charged amine).
   EXPECT_NEAR(*m.atoms[0].template_charge, 0.1414, 1e-12);
   EXPECT_NEAR(*m.atoms[5].template_charge, -0.3821, 1e-12);  // CGLY N
@@ -90,8 +90,7 @@ TEST(TemplatesMatching, ResidueAliases) {
   s.add("ASPP", 6, kBackbone5);
   s.add("ALA", 7, kBackbone5);
   const MatchedTopology m = match_templates(amber(), s.topology(), s.xyz, backbone_options());
-  EXPECT_EQ(m.residue_templates,
-            (std::vector<std::string>{"NALA", "HIE", "HID", "HIP", "CYS", "ASH", "CALA"}));
+  EXPECT_EQ(m.residue_templates, (std::vector<std::string>{"NALA", "HIE", "HID", "HIP", "CYS", "ASH", "CALA"}));
   // OpenMM's standard names: HIE is a histidine.
   EXPECT_EQ(PdbNames::standard().residue("HIE"), "HIS");
   EXPECT_EQ(PdbNames::standard().atom("ALA", "HN"), "H");

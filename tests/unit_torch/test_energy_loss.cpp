@@ -48,10 +48,10 @@ const Dataset& murd_dataset() {
   return d;
 }
 
-#define REQUIRE_MURD()                                        \
-  do {                                                        \
-    MOLEARN_REQUIRE_FILE(murd_dir() / "MurD_test.dcd");       \
-    MOLEARN_REQUIRE_FILE(murd_dir() / "MurD_test_topo.pdb");  \
+#define REQUIRE_MURD()                                       \
+  do {                                                       \
+    MOLEARN_REQUIRE_FILE(murd_dir() / "MurD_test.dcd");      \
+    MOLEARN_REQUIRE_FILE(murd_dir() / "MurD_test_topo.pdb"); \
   } while (0)
 
 // Frames [first, first + count) in the models' layout [B, 3, N], scaled.
@@ -80,9 +80,7 @@ double relative_error(const torch::Tensor& a, const torch::Tensor& b) {
   return ((a.to(torch::kDouble) - b.to(torch::kDouble)).norm() / b.to(torch::kDouble).norm()).item<double>();
 }
 
-torch::Tensor forces_tensor(const EnergyResult& r) {
-  return torch::tensor(r.forces, torch::kDouble).view({-1, 3});
-}
+torch::Tensor forces_tensor(const EnergyResult& r) { return torch::tensor(r.forces, torch::kDouble).view({-1, 3}); }
 
 PhysicsEnergyOptions openmm_options(const std::string& platform, int threads) {
   PhysicsEnergyOptions o;
@@ -152,8 +150,7 @@ TEST(EnergyLoss, GradientEqualsFiniteDifferences) {
     torch::Tensor plus = base.clone(), minus = base.clone();
     plus[0][axis][atom] += h;
     minus[0][axis][atom] -= h;
-    const double numeric =
-        (physics.energy(plus).item<double>() - physics.energy(minus).item<double>()) / (2 * h);
+    const double numeric = (physics.energy(plus).item<double>() - physics.energy(minus).item<double>()) / (2 * h);
     const double analytic = grad[0][axis][atom].item<double>();
     EXPECT_NEAR(analytic, numeric, 1e-4 * std::abs(numeric) + 1e-3) << "axis " << axis << " atom " << atom;
   }
@@ -305,7 +302,9 @@ TEST(TorchForceField, TermsMatchOpenMMOnNmrEnsemble) {
   auto [energies, forces] = ff.energies_and_forces(xyz);
   for (std::int64_t b = 0; b < 3; ++b) {
     const EnergyResult ref = openmm_reference(d, decoded[b], "Reference");
-    for (auto [name, value] : {std::pair{"bond", terms.bond}, {"angle", terms.angle}, {"torsion", terms.torsion},
+    for (auto [name, value] : {std::pair{"bond", terms.bond},
+                               {"angle", terms.angle},
+                               {"torsion", terms.torsion},
                                {"nonbonded", terms.nonbonded}}) {
       const double expected = group_energy(ref, name);
       EXPECT_NEAR(value[b].item<double>(), expected, 1e-5 * std::abs(expected) + 1e-4) << name << " " << b;

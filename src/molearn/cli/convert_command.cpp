@@ -47,15 +47,19 @@ void run_convert(const ConvertArgs& args) {
       out.cell = in.cell;
       out.time_ps = in.time_ps;
       out.step = in.step;
-      if (npy) all.insert(all.end(), out.xyz.begin(), out.xyz.end());
-      else writer->write(out);
+      if (npy)
+        all.insert(all.end(), out.xyz.begin(), out.xyz.end());
+      else
+        writer->write(out);
       ++written;
       line.update("converting " + path + ": frame " + std::to_string(index + 1));
     }
   }
   line.finish();
-  if (npy) write_npy(args.output, all.data(), {written, topology.atom_count(), 3});
-  else writer->close();
+  if (npy)
+    write_npy(args.output, all.data(), {written, topology.atom_count(), 3});
+  else
+    writer->close();
   std::printf("wrote %zu frames x %zu atoms to %s\n", written, topology.atom_count(), args.output.c_str());
 }
 
@@ -64,7 +68,8 @@ void run_convert(const ConvertArgs& args) {
 void add_convert_command(CLI::App& app) {
   auto args = std::make_shared<ConvertArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "convert", "Convert structures or trajectories to multi-model PDB, DCD or NumPy (.npy, [frames, atoms, 3] in A).");
+      "convert",
+      "Convert structures or trajectories to multi-model PDB, DCD or NumPy (.npy, [frames, atoms, 3] in A).");
   cmd->add_option("inputs", args->inputs, "Structure or trajectory files (PDB, mmCIF, DCD, XTC)")->required();
   cmd->add_option("--top,-t", args->topology, "Topology (PDB or mmCIF); required for DCD and XTC");
   cmd->add_option("-o,--output", args->output, "Output file: .pdb, .dcd or .npy")->required();

@@ -29,21 +29,22 @@ void run_generate(GenerateArgs& args) {
   for (const auto& text : args.latent) args.options.latent_points.push_back(parse_latent_point(text));
   if (!args.interpolate.empty()) args.options.interpolate = parse_frame_pair(args.interpolate);
   const GenerateResult result = generate_structures(args.options);
-  std::printf("wrote %zu structures x %zu atoms to %s\n", result.structures, result.atoms,
-              args.options.output.c_str());
+  std::printf("wrote %zu structures x %zu atoms to %s\n", result.structures, result.atoms, args.options.output.c_str());
 }
 
 }  // namespace
 
 void add_generate_command(CLI::App& app) {
   auto args = std::make_shared<GenerateArgs>();
-  CLI::App* cmd = app.add_subcommand(
-      "generate", "Decode latent points, or a straight latent path between two dataset frames, into structures "
-                  "(in A, with the training topology) written as multi-model PDB or DCD.");
+  CLI::App* cmd =
+      app.add_subcommand("generate",
+                         "Decode latent points, or a straight latent path between two dataset frames, into structures "
+                         "(in A, with the training topology) written as multi-model PDB or DCD.");
   cmd->add_option("checkpoint", args->options.checkpoint, "Checkpoint written by 'molearn train'")->required();
   cmd->add_option("--latent", args->latent, "A latent point 'x,y' (repeat for several)");
   cmd->add_option("--interpolate", args->interpolate, "Two dataset frames 'i,j' (0-based) to interpolate between");
-  cmd->add_option("--steps", args->options.steps, "Structures along the path, both ends included")->capture_default_str();
+  cmd->add_option("--steps", args->options.steps, "Structures along the path, both ends included")
+      ->capture_default_str();
   cmd->add_option("--data", args->options.dataset, "Dataset for --interpolate (default: the training dataset)");
   cmd->add_option("-o,--output", args->options.output, "Output file (.pdb or .dcd)")->required();
   cmd->add_option("--threads", args->options.threads, "Threads (0: all cores)")->capture_default_str();

@@ -59,8 +59,8 @@ void run_info(const InfoArgs& args) {
               s["residue_ranges"].get<std::string>().c_str());
   std::printf("aligned     %s\n", s["aligned"].get<bool>() ? "yes" : "no");
   std::printf("mean, std   %.6g A, %.6g A\n", d.mean, d.std);
-  std::printf("split       %zu training, %zu validation (seed %llu)\n", d.train_indices.size(),
-              d.valid_indices.size(), static_cast<unsigned long long>(s["seed"].get<std::uint64_t>()));
+  std::printf("split       %zu training, %zu validation (seed %llu)\n", d.train_indices.size(), d.valid_indices.size(),
+              static_cast<unsigned long long>(s["seed"].get<std::uint64_t>()));
   std::printf("topology    %s\n", d.topology_source.c_str());
   for (const auto& source : d.sources) std::printf("source      %s\n", source.c_str());
 }
@@ -69,7 +69,8 @@ void run_info(const InfoArgs& args) {
 
 void add_info_command(CLI::App& app) {
   auto args = std::make_shared<InfoArgs>();
-  CLI::App* cmd = app.add_subcommand("info", "Describe a dataset file: frames, atoms, residues, selection, scale, split.");
+  CLI::App* cmd =
+      app.add_subcommand("info", "Describe a dataset file: frames, atoms, residues, selection, scale, split.");
   cmd->add_option("dataset", args->path, "Dataset file written by 'molearn prepare'")->required();
   cmd->add_flag("--json", args->json, "Print the summary as JSON");
   cmd->footer(

@@ -18,8 +18,9 @@ constexpr int kExitInterrupted = 130;
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"molearn: learn the conformational space of proteins from examples and\n"
-               "generate new conformations and transition paths."};
+  CLI::App app{
+      "molearn: learn the conformational space of proteins from examples and\n"
+      "generate new conformations and transition paths."};
   app.set_version_flag("--version", std::string("molearn ") + MOLEARN_VERSION);
   app.require_subcommand(1);
   app.footer(

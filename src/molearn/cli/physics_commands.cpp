@@ -126,11 +126,11 @@ void run_physics_system(const SystemArgs& args) {
 
 void add_energy_command(CLI::App& app) {
   auto args = std::make_shared<EnergyArgs>();
-  CLI::App* cmd = app.add_subcommand(
-      "energy", "Force-field potential energy of every frame of a structure or trajectory, split by term "
-                "(bond, angle, torsion, nonbonded, gb), in kJ/mol, computed by OpenMM.");
-  cmd->add_option("input", args->input, "Structure or trajectory (PDB, mmCIF, DCD, XTC); coordinates in A")
-      ->required();
+  CLI::App* cmd =
+      app.add_subcommand("energy",
+                         "Force-field potential energy of every frame of a structure or trajectory, split by term "
+                         "(bond, angle, torsion, nonbonded, gb), in kJ/mol, computed by OpenMM.");
+  cmd->add_option("input", args->input, "Structure or trajectory (PDB, mmCIF, DCD, XTC); coordinates in A")->required();
   cmd->add_option("--top,-t", args->topology, "Topology (PDB or mmCIF); required for DCD and XTC");
   add_physics_options(cmd, args->physics, "full");
   cmd->add_option("--atoms", args->physics.atoms,
@@ -163,8 +163,9 @@ void add_physics_command(CLI::App& app) {
 
   auto args = std::make_shared<SystemArgs>();
   CLI::App* cmd = physics->add_subcommand(
-      "system", "Write the OpenMM System (XmlSerializer XML) of a dataset's atoms, with templates reduced to them "
-                "as Python molearn's physics loss, or of a structure's atoms.");
+      "system",
+      "Write the OpenMM System (XmlSerializer XML) of a dataset's atoms, with templates reduced to them "
+      "as Python molearn's physics loss, or of a structure's atoms.");
   cmd->add_option("input", args->input, "Dataset (.mlds) or structure (PDB, mmCIF; DCD/XTC with --top)")->required();
   cmd->add_option("-o,--output", args->output, "System file to write (.xml)")->required();
   cmd->add_option("--top,-t", args->topology, "Topology of a DCD or XTC input");

@@ -11,19 +11,20 @@ TerminiSource PhysicsArgs::termini_source() const {
 }
 
 SystemOptions PhysicsArgs::system_options(const char* default_nonbonded) const {
-    SystemOptions options;
-    options.nonbonded = parse_nonbonded_model(nonbonded.empty() ? default_nonbonded : nonbonded);
-    if (!implicit.empty() && implicit != "obc2")
-      throw InputError("unknown implicit-solvent model '" + implicit + "' (molearn supports obc2)");
-    options.implicit_obc2 = implicit == "obc2";
-    options.nonbonded_cutoff_nm = nonbonded_cutoff_nm;
-    return options;
+  SystemOptions options;
+  options.nonbonded = parse_nonbonded_model(nonbonded.empty() ? default_nonbonded : nonbonded);
+  if (!implicit.empty() && implicit != "obc2")
+    throw InputError("unknown implicit-solvent model '" + implicit + "' (molearn supports obc2)");
+  options.implicit_obc2 = implicit == "obc2";
+  options.nonbonded_cutoff_nm = nonbonded_cutoff_nm;
+  return options;
 }
 
 void add_physics_options(CLI::App* cmd, PhysicsArgs& args, const char* default_nonbonded) {
   cmd->add_option("--forcefield,--ff", args.forcefield,
                   "OpenMM force-field XML files (repeat or separate by commas); names are looked up in the current "
-                  "folder, then in " + forcefield_data_dir())
+                  "folder, then in " +
+                      forcefield_data_dir())
       ->delimiter(',')
       ->capture_default_str();
   cmd->add_option("--nonbonded", args.nonbonded,

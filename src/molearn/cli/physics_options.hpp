@@ -20,7 +20,7 @@ struct PhysicsArgs {
   std::string nonbonded;
   std::string implicit;
   double nonbonded_cutoff_nm = 0;
-  std::string atoms;  // empty: all atoms the force field matches
+  std::string atoms;                 // empty: all atoms the force field matches
   std::string termini = "geometry";  // or "chains"
 
   TerminiSource termini_source() const;

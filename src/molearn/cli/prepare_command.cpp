@@ -37,13 +37,12 @@ void run_prepare(const PrepareArgs& args) {
   Dataset dataset = prepare_dataset(args.options, on_progress);
   line.finish();
   write_dataset(dataset, args.output);
-  if (!args.npy.empty())
-    write_npy(args.npy, dataset.coords.data(), {dataset.frame_count, dataset.atom_count(), 3});
-  std::printf("%zu frames x %zu atoms (%zu residues, chain %s; atoms %s)\n", dataset.frame_count,
-              dataset.atom_count(), dataset.topology.residue_count(), describe_chains(dataset.topology).c_str(),
+  if (!args.npy.empty()) write_npy(args.npy, dataset.coords.data(), {dataset.frame_count, dataset.atom_count(), 3});
+  std::printf("%zu frames x %zu atoms (%zu residues, chain %s; atoms %s)\n", dataset.frame_count, dataset.atom_count(),
+              dataset.topology.residue_count(), describe_chains(dataset.topology).c_str(),
               args.options.selection.atoms.c_str());
-  std::printf("centred%s; mean %.6g A, std %.6g A\n", args.options.align ? " and aligned to frame 0" : "",
-              dataset.mean, dataset.std);
+  std::printf("centred%s; mean %.6g A, std %.6g A\n", args.options.align ? " and aligned to frame 0" : "", dataset.mean,
+              dataset.std);
   std::printf("split: %zu training, %zu validation frames (seed %llu)\n", dataset.train_indices.size(),
               dataset.valid_indices.size(), static_cast<unsigned long long>(args.options.seed));
   std::printf("wrote %s%s%s\n", args.output.c_str(), args.npy.empty() ? "" : " and ", args.npy.c_str());
@@ -53,9 +52,10 @@ void run_prepare(const PrepareArgs& args) {
 
 void add_prepare_command(CLI::App& app) {
   auto args = std::make_shared<PrepareArgs>();
-  CLI::App* cmd = app.add_subcommand(
-      "prepare", "Turn structures or trajectories into a training dataset (.mlds): select atoms, "
-                 "optionally align, centre each frame, scale by one global std, split train/validation.");
+  CLI::App* cmd =
+      app.add_subcommand("prepare",
+                         "Turn structures or trajectories into a training dataset (.mlds): select atoms, "
+                         "optionally align, centre each frame, scale by one global std, split train/validation.");
   cmd->add_option("inputs", args->options.inputs, "Structure or trajectory files (PDB, mmCIF, DCD, XTC), read in order")
       ->required();
   cmd->add_option("--top,-t", args->options.topology, "Topology (PDB or mmCIF); required for DCD and XTC");

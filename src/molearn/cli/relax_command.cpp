@@ -50,8 +50,8 @@ void run_relax(const RelaxArgs& args) {
   if (!reader->read(frame)) throw FormatError(args.input + ": contains no frames");
 
   const ForceField ff = read_forcefield(args.physics.forcefield);
-  const std::optional<std::string> atoms =
-      args.physics.atoms.empty() ? atoms_present_without_hydrogens(topology) : std::optional<std::string>(args.physics.atoms);
+  const std::optional<std::string> atoms = args.physics.atoms.empty() ? atoms_present_without_hydrogens(topology)
+                                                                      : std::optional<std::string>(args.physics.atoms);
   const MatchedTopology matched = match_structure(ff, topology, frame.xyz, atoms, args.physics.termini_source());
   // Generated conformers usually hold only the model's atoms (reduced
   // templates): there the soft core is the meaningful non-bonded model.
@@ -85,8 +85,9 @@ void run_relax(const RelaxArgs& args) {
 void add_relax_command(CLI::App& app) {
   auto args = std::make_shared<RelaxArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "relax", "Energy-minimise structures with the force field (OpenMM L-BFGS), optionally followed by short "
-               "Langevin dynamics; writes the refined structures.");
+      "relax",
+      "Energy-minimise structures with the force field (OpenMM L-BFGS), optionally followed by short "
+      "Langevin dynamics; writes the refined structures.");
   cmd->add_option("input", args->input, "Structures (PDB, mmCIF; DCD/XTC with --top)")->required();
   cmd->add_option("--top,-t", args->topology, "Topology of a DCD or XTC input");
   cmd->add_option("-o,--output", args->output, "Output file (.pdb or .dcd)")->required();
@@ -97,7 +98,8 @@ void add_relax_command(CLI::App& app) {
   cmd->add_option("--steps", args->relax.minimize_iterations, "Minimiser iterations (0: until converged)")
       ->capture_default_str();
   cmd->add_option("--tolerance", args->relax.tolerance, "Convergence: largest force, kJ/mol/nm")->capture_default_str();
-  cmd->add_option("--md-steps", args->relax.md_steps, "Langevin dynamics steps after minimising")->capture_default_str();
+  cmd->add_option("--md-steps", args->relax.md_steps, "Langevin dynamics steps after minimising")
+      ->capture_default_str();
   cmd->add_option("--temperature", args->relax.temperature_k, "Temperature of the dynamics, K")->capture_default_str();
   cmd->add_option("--timestep", args->relax.timestep_fs, "Time step of the dynamics, fs")->capture_default_str();
   cmd->add_option("--seed", args->relax.seed, "Seed of the Langevin thermostat")->capture_default_str();

@@ -19,8 +19,10 @@ extern "C" void request_stop(int) { g_stop.store(true); }
 std::string format_duration(double seconds) {
   const long s = static_cast<long>(seconds + 0.5);
   char text[32];
-  if (s >= 3600) std::snprintf(text, sizeof text, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
-  else std::snprintf(text, sizeof text, "%ldm%02lds", s / 60, s % 60);
+  if (s >= 3600)
+    std::snprintf(text, sizeof text, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
+  else
+    std::snprintf(text, sizeof text, "%ldm%02lds", s / 60, s % 60);
   return text;
 }
 
@@ -86,20 +88,27 @@ void add_train_command(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
   TrainOptions* options = &args->options;
   CLI::App* cmd = app.add_subcommand(
-      "train", "Train an autoencoder on a dataset made by 'molearn prepare'. Writes best.ckpt, last.ckpt and "
-               "log.jsonl (one JSON line per epoch) into the output folder; Ctrl-C stops after the current batch "
-               "and --resume continues from the last checkpoint.");
+      "train",
+      "Train an autoencoder on a dataset made by 'molearn prepare'. Writes best.ckpt, last.ckpt and "
+      "log.jsonl (one JSON line per epoch) into the output folder; Ctrl-C stops after the current batch "
+      "and --resume continues from the last checkpoint.");
   cmd->add_option("dataset", options->dataset, "Dataset file (.mlds)")->required();
   cmd->add_option("-o,--output", options->output_dir, "Output folder for checkpoints and the log")->required();
   cmd->add_option("--model", options->model.architecture, "Architecture: foldingnet or conv1d")
       ->capture_default_str()
       ->check(CLI::IsMember({"foldingnet", "conv1d"}));
-  cmd->add_option("--latent", options->model.latent_dim, "Latent dimension")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--epochs", options->max_epochs, "Maximum number of epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--latent", options->model.latent_dim, "Latent dimension")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--epochs", options->max_epochs, "Maximum number of epochs")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--patience", options->patience,
                   "Stop after this many epochs without a better validation loss (0: never)")
       ->capture_default_str();
-  cmd->add_option("--batch-size", options->batch_size, "Frames per batch")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--batch-size", options->batch_size, "Frames per batch")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--lr", options->learning_rate, "AdamW learning rate")->capture_default_str();
   cmd->add_option("--weight-decay", options->weight_decay, "AdamW weight decay")->capture_default_str();
   cmd->add_option("--seed", options->seed, "Seed of initialisation and shuffling")->capture_default_str();

@@ -32,15 +32,13 @@ struct Dataset {
   double std = 1.0;
   std::vector<std::size_t> train_indices;
   std::vector<std::size_t> valid_indices;
-  std::vector<std::string> sources;  // input files, as given
-  std::string topology_source;       // topology file, as given
-  std::vector<FrameOrigin> origins;  // one per frame
+  std::vector<std::string> sources;                    // input files, as given
+  std::string topology_source;                         // topology file, as given
+  std::vector<FrameOrigin> origins;                    // one per frame
   nlohmann::json settings = nlohmann::json::object();  // options used to prepare it
 
   std::size_t atom_count() const { return topology.atom_count(); }
-  std::span<const float> frame(std::size_t i) const {
-    return {coords.data() + i * atom_count() * 3, atom_count() * 3};
-  }
+  std::span<const float> frame(std::size_t i) const { return {coords.data() + i * atom_count() * 3, atom_count() * 3}; }
   // A frame converted back to Å: x * std + mean.
   std::vector<float> frame_in_angstrom(std::size_t i) const;
 };

@@ -130,7 +130,8 @@ RawHeader read_raw_header(std::ifstream& in, const std::string& path) {
   if (!in.read(preamble, kPreambleSize))
     throw FormatError(path + ": too short to be a molearn dataset (" + std::to_string(raw.file_size) + " bytes)");
   if (std::memcmp(preamble, kMagic, sizeof kMagic) != 0)
-    throw FormatError(path + ": not a molearn dataset (wrong magic bytes; expected a file written by 'molearn prepare')");
+    throw FormatError(path +
+                      ": not a molearn dataset (wrong magic bytes; expected a file written by 'molearn prepare')");
   std::uint32_t version = 0;
   std::uint64_t header_length = 0;
   std::memcpy(&version, preamble + 8, 4);
@@ -139,7 +140,8 @@ RawHeader read_raw_header(std::ifstream& in, const std::string& path) {
     throw FormatError(path + ": dataset format version " + std::to_string(version) + ", this molearn reads version " +
                       std::to_string(kDatasetFormatVersion) + " (re-run 'molearn prepare' with this version)");
   if (header_length > raw.file_size - kPreambleSize)
-    throw FormatError(path + ": truncated (header of " + std::to_string(header_length) + " bytes does not fit in the file)");
+    throw FormatError(path + ": truncated (header of " + std::to_string(header_length) +
+                      " bytes does not fit in the file)");
   std::string text(header_length, '\0');
   if (!in.read(text.data(), static_cast<std::streamsize>(header_length)))
     throw FormatError(path + ": truncated while reading the header");
@@ -201,8 +203,10 @@ Dataset read_dataset(const std::string& path, bool load_coordinates) {
     for (std::size_t r : h.at("termini").at("c_terminal_residues")) d.termini.at(r).c_terminal = true;
     d.train_indices = h.at("split").at("train").get<std::vector<std::size_t>>();
     d.valid_indices = h.at("split").at("valid").get<std::vector<std::size_t>>();
-    for (std::size_t i : d.train_indices) if (i >= d.frame_count) throw std::runtime_error("split index out of range");
-    for (std::size_t i : d.valid_indices) if (i >= d.frame_count) throw std::runtime_error("split index out of range");
+    for (std::size_t i : d.train_indices)
+      if (i >= d.frame_count) throw std::runtime_error("split index out of range");
+    for (std::size_t i : d.valid_indices)
+      if (i >= d.frame_count) throw std::runtime_error("split index out of range");
     d.sources = h.at("sources").get<std::vector<std::string>>();
     d.topology_source = h.at("topology_source").get<std::string>();
     const auto files = h.at("origins").at("file").get<std::vector<std::uint32_t>>();

@@ -14,8 +14,10 @@ void write_npy(const std::string& path, const float* data, const std::vector<std
     count *= d;
   }
   // Python tuple syntax: "(3, 4)", but "(3,)" for one dimension.
-  if (shape.size() > 1) dims.resize(dims.size() - 2);
-  else if (shape.size() == 1) dims.resize(dims.size() - 1);
+  if (shape.size() > 1)
+    dims.resize(dims.size() - 2);
+  else if (shape.size() == 1)
+    dims.resize(dims.size() - 1);
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
   // The magic, version and length take 10 bytes; the header ends with '\n'
   // and the whole preamble is padded to a multiple of 64 bytes.

@@ -23,8 +23,8 @@ void check_same_atoms(const std::string& path, const Topology& input, const Topo
     const Atom& b = topology.atom(i);
     if (a.name != b.name || a.res_seq != b.res_seq)
       throw FormatError(path + ": atom " + std::to_string(i + 1) + " is " + a.name + " of residue " +
-                        std::to_string(a.res_seq) + " but in " + topology_path + " it is " + b.name +
-                        " of residue " + std::to_string(b.res_seq));
+                        std::to_string(a.res_seq) + " but in " + topology_path + " it is " + b.name + " of residue " +
+                        std::to_string(b.res_seq));
   }
 }
 
@@ -94,8 +94,7 @@ void standardise(Dataset& d, bool align) {
   double squares = 0;
   for (float x : d.coords) squares += (x - d.mean) * (x - d.mean);
   d.std = std::sqrt(squares / static_cast<double>(d.coords.size()));
-  if (!(d.std > 0))
-    throw InputError("the selected coordinates have zero spread (a single atom?); nothing to learn");
+  if (!(d.std > 0)) throw InputError("the selected coordinates have zero spread (a single atom?); nothing to learn");
   for (float& x : d.coords) x = static_cast<float>((x - d.mean) / d.std);
 }
 

@@ -26,7 +26,7 @@ struct PrepareOptions {
 
 struct PrepareProgress {
   std::string file;
-  std::size_t frames_read = 0;               // in this file, including skipped ones
+  std::size_t frames_read = 0;                // in this file, including skipped ones
   std::optional<std::size_t> frames_in_file;  // when the format tells
   bool file_done = false;
 };

@@ -51,8 +51,7 @@ std::vector<ResidueRange> parse_residue_ranges(const std::string& spec) {
     const auto dash = numbers.find('-', 1);
     range.first = parse_residue_number(numbers.substr(0, dash), spec);
     range.last = dash == std::string::npos ? range.first : parse_residue_number(numbers.substr(dash + 1), spec);
-    if (range.last < range.first)
-      throw SelectionError("residue selection '" + spec + "': range " + item + " is empty");
+    if (range.last < range.first) throw SelectionError("residue selection '" + spec + "': range " + item + " is empty");
     ranges.push_back(range);
   }
   if (ranges.empty()) throw SelectionError("residue selection '" + spec + "' names no residues");
@@ -61,8 +60,7 @@ std::vector<ResidueRange> parse_residue_ranges(const std::string& spec) {
 
 bool in_ranges(const Atom& atom, const std::vector<ResidueRange>& ranges) {
   for (const auto& r : ranges)
-    if ((r.chain.empty() || r.chain == atom.chain) && atom.res_seq >= r.first && atom.res_seq <= r.last)
-      return true;
+    if ((r.chain.empty() || r.chain == atom.chain) && atom.res_seq >= r.first && atom.res_seq <= r.last) return true;
   return false;
 }
 
@@ -81,8 +79,8 @@ std::string describe_names(const Topology& topology) {
 
 bool is_hydrogen(const Atom& atom) {
   if (!atom.element.empty()) return atom.element == "H" || atom.element == "D";
-  return !atom.name.empty() && (atom.name[0] == 'H' || (std::isdigit(static_cast<unsigned char>(atom.name[0])) &&
-                                                         atom.name.find('H') == 1));
+  return !atom.name.empty() &&
+         (atom.name[0] == 'H' || (std::isdigit(static_cast<unsigned char>(atom.name[0])) && atom.name.find('H') == 1));
 }
 
 std::vector<std::size_t> select_atoms(const Topology& topology, const SelectionSpec& spec) {
@@ -102,10 +100,14 @@ std::vector<std::size_t> select_atoms(const Topology& topology, const SelectionS
   for (std::size_t i = 0; i < topology.atom_count(); ++i) {
     const Atom& atom = topology.atom(i);
     bool keep = false;
-    if (keyword == "all") keep = true;
-    else if (keyword == "protein") keep = is_protein_residue(atom.res_name);
-    else if (keyword == "heavy") keep = is_protein_residue(atom.res_name) && !is_hydrogen(atom);
-    else keep = is_amino_acid(atom.res_name) && names.count(atom.name) > 0;
+    if (keyword == "all")
+      keep = true;
+    else if (keyword == "protein")
+      keep = is_protein_residue(atom.res_name);
+    else if (keyword == "heavy")
+      keep = is_protein_residue(atom.res_name) && !is_hydrogen(atom);
+    else
+      keep = is_amino_acid(atom.res_name) && names.count(atom.name) > 0;
     if (keep && spec.remove_hydrogens && is_hydrogen(atom)) keep = false;
     if (keep && !ranges.empty() && !in_ranges(atom, ranges)) keep = false;
     if (keep) picked.push_back(i);
@@ -121,8 +123,10 @@ std::vector<std::size_t> select_atoms(const Topology& topology, const SelectionS
 
 void rename_terminal_oxygens(Topology& topology) {
   for (Atom& atom : topology.atoms()) {
-    if (atom.name == "OT1") atom.name = "O";
-    else if (atom.name == "OT2") atom.name = "OXT";
+    if (atom.name == "OT1")
+      atom.name = "O";
+    else if (atom.name == "OT2")
+      atom.name = "OXT";
   }
 }
 

@@ -32,9 +32,7 @@ std::uint64_t load_u64(const unsigned char* p, bool swap) {
   return swap ? __builtin_bswap64(v) : v;
 }
 
-std::int32_t load_i32(const unsigned char* p, bool swap) {
-  return static_cast<std::int32_t>(load_u32(p, swap));
-}
+std::int32_t load_i32(const unsigned char* p, bool swap) { return static_cast<std::int32_t>(load_u32(p, swap)); }
 
 float load_f32(const unsigned char* p, bool swap) { return std::bit_cast<float>(load_u32(p, swap)); }
 double load_f64(const unsigned char* p, bool swap) { return std::bit_cast<double>(load_u64(p, swap)); }
@@ -194,8 +192,7 @@ void DcdReader::read_header() {
   big_endian_ = !little;
   const unsigned char* magic = head + marker_size_;
   if (std::memcmp(magic, "CORD", 4) != 0)
-    throw FormatError(path_ + ": not a DCD coordinate file (magic is '" + printable(magic, 4) +
-                      "', expected 'CORD')");
+    throw FormatError(path_ + ": not a DCD coordinate file (magic is '" + printable(magic, 4) + "', expected 'CORD')");
 
   std::uint64_t offset = 0;
   const std::vector<unsigned char> header = read_header_record(offset, "first");
@@ -222,9 +219,8 @@ void DcdReader::read_header() {
   const std::vector<unsigned char> title = read_header_record(offset, "title");
   if (title.size() < 4)
     throw FormatError(path_ + ": corrupt header (title record has " + std::to_string(title.size()) + " bytes)");
-  const std::size_t lines =
-      std::min<std::size_t>(static_cast<std::size_t>(std::max(load_i32(title.data(), swap_), 0)),
-                            (title.size() - 4) / 80);
+  const std::size_t lines = std::min<std::size_t>(static_cast<std::size_t>(std::max(load_i32(title.data(), swap_), 0)),
+                                                  (title.size() - 4) / 80);
   for (std::size_t i = 0; i < lines; ++i) {
     const char* line = reinterpret_cast<const char*>(title.data()) + 4 + 80 * i;
     std::string text(line, strnlen(line, 80));
@@ -253,8 +249,8 @@ void DcdReader::read_header() {
     for (std::size_t i = 0; i < free_count; ++i) {
       const std::int32_t index = load_i32(free.data() + 4 * i, swap_);  // 1-based
       if (index < 1 || index > atoms)
-        throw FormatError(path_ + ": corrupt header (free atom index " + std::to_string(index) +
-                          " outside 1.." + std::to_string(atoms) + ")");
+        throw FormatError(path_ + ": corrupt header (free atom index " + std::to_string(index) + " outside 1.." +
+                          std::to_string(atoms) + ")");
       free_atoms_[i] = static_cast<std::uint32_t>(index - 1);
     }
   }

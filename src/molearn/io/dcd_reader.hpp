@@ -63,9 +63,7 @@ class DcdReader : public TrajectoryReader {
   const std::vector<std::string>& title() const { return title_; }
 
  private:
-  std::size_t free_atoms_count() const {
-    return fixed_count_ == 0 ? atom_count_ : free_atoms_.size();
-  }
+  std::size_t free_atoms_count() const { return fixed_count_ == 0 ? atom_count_ : free_atoms_.size(); }
   void read_header();
   // Reads one header record starting at `offset` (advanced past it) and
   // returns its payload; `what` names the record in error messages.

@@ -92,8 +92,7 @@ DcdWriter::DcdWriter(std::string path, std::size_t atom_count, DcdWriterOptions 
 }
 
 void DcdWriter::check_stream() {
-  if (!file_.stream())
-    throw OutputError(file_.path() + ": write failed (disk full or file system error)");
+  if (!file_.stream()) throw OutputError(file_.path() + ": write failed (disk full or file system error)");
 }
 
 void DcdWriter::write(const Frame& frame) {
@@ -151,9 +150,9 @@ void DcdWriter::close() {
   out.seekp(kNsetOffset);
   out.write(reinterpret_cast<const char*>(value), 4);
   // NSTEP: the step of the last frame, as NAMD writes it.
-  const long long last = frames_ == 0 ? options_.start_step
-                                      : options_.start_step + (static_cast<long long>(frames_) - 1) *
-                                                                  options_.step_interval;
+  const long long last = frames_ == 0
+                             ? options_.start_step
+                             : options_.start_step + (static_cast<long long>(frames_) - 1) * options_.step_interval;
   put_i32(value, static_cast<std::int32_t>(std::min<long long>(last, INT_MAX)));
   out.seekp(kNstepOffset);
   out.write(reinterpret_cast<const char*>(value), 4);

@@ -38,7 +38,7 @@ bool LineReader::next(std::string_view& line) {
     used += std::strlen(buffer_.data() + used);
     if (used > 0 && buffer_[used - 1] == '\n') break;
     if (used + 1 < buffer_.size()) break;  // last line without a newline
-    buffer_.resize(buffer_.size() * 2);     // a very long line: keep reading it
+    buffer_.resize(buffer_.size() * 2);    // a very long line: keep reading it
   }
   while (used > 0 && (buffer_[used - 1] == '\n' || buffer_[used - 1] == '\r')) --used;
   ++line_number_;

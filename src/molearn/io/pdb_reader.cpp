@@ -32,19 +32,14 @@ bool parse_number(std::string_view text, T& value) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
-bool starts_with(std::string_view line, std::string_view word) {
-  return line.substr(0, word.size()) == word;
-}
+bool starts_with(std::string_view line, std::string_view word) { return line.substr(0, word.size()) == word; }
 
 // "END" alone ends a structure; "ENDMDL" is handled separately.
-bool is_end_record(std::string_view line) {
-  return starts_with(line, "END") && trim(line.substr(3)).empty();
-}
+bool is_end_record(std::string_view line) { return starts_with(line, "END") && trim(line.substr(3)).empty(); }
 
 }  // namespace
 
-bool parse_atom_record(std::string_view line, Atom& atom, float xyz[3], char& altloc,
-                       std::string& error) {
+bool parse_atom_record(std::string_view line, Atom& atom, float xyz[3], char& altloc, std::string& error) {
   if (line.size() < 54) {
     error = "ATOM/HETATM record shorter than 54 columns (coordinates end at column 54)";
     return false;
@@ -57,8 +52,7 @@ bool parse_atom_record(std::string_view line, Atom& atom, float xyz[3], char& al
   atom.res_name = std::string(trim(columns(line, 18, 21)));
   atom.chain = std::string(trim(columns(line, 22, 22)));
   if (!parse_number(columns(line, 23, 26), atom.res_seq)) {
-    error = "residue number in columns 23-26 is not an integer: '" +
-            std::string(columns(line, 23, 26)) + "'";
+    error = "residue number in columns 23-26 is not an integer: '" + std::string(columns(line, 23, 26)) + "'";
     return false;
   }
   atom.ins_code = line.size() >= 27 ? line[26] : ' ';
@@ -66,9 +60,8 @@ bool parse_atom_record(std::string_view line, Atom& atom, float xyz[3], char& al
   for (int k = 0; k < 3; ++k) {
     auto text = columns(line, kCoordinateColumns[k][0], kCoordinateColumns[k][1]);
     if (!parse_number(text, xyz[k]) || !std::isfinite(xyz[k])) {
-      error = std::string("coordinate ") + "xyz"[k] + " in columns " +
-              std::to_string(kCoordinateColumns[k][0]) + "-" + std::to_string(kCoordinateColumns[k][1]) +
-              " is not a finite number: '" + std::string(text) + "'";
+      error = std::string("coordinate ") + "xyz"[k] + " in columns " + std::to_string(kCoordinateColumns[k][0]) + "-" +
+              std::to_string(kCoordinateColumns[k][1]) + " is not a finite number: '" + std::string(text) + "'";
       return false;
     }
   }
@@ -85,9 +78,7 @@ PdbReader::PdbReader(std::string path) : lines_(std::move(path)) {
   first_frame_ = std::move(frame);
 }
 
-void PdbReader::fail(const std::string& what) const {
-  throw FormatError(path() + ": " + what);
-}
+void PdbReader::fail(const std::string& what) const { throw FormatError(path() + ": " + what); }
 
 bool PdbReader::read(Frame& frame) {
   if (first_frame_) {
@@ -128,16 +119,14 @@ bool PdbReader::read_model(std::vector<Atom>* atoms, Frame& frame) {
         atoms->push_back(atom);
       } else {
         if (count >= topology_.atom_count())
-          fail("model " + std::to_string(model_index + 1) + " (starting line " +
-               std::to_string(model_start_line_) + ") has more atoms than the first model (" +
-               std::to_string(topology_.atom_count()) + "); line " +
+          fail("model " + std::to_string(model_index + 1) + " (starting line " + std::to_string(model_start_line_) +
+               ") has more atoms than the first model (" + std::to_string(topology_.atom_count()) + "); line " +
                std::to_string(lines_.line_number()) + " is extra");
         const Atom& expected = topology_.atom(count);
         if (expected.name != atom.name || expected.res_seq != atom.res_seq)
-          fail("line " + std::to_string(lines_.line_number()) + ": model " +
-               std::to_string(model_index + 1) + " has atom " + atom.name + " of residue " +
-               std::to_string(atom.res_seq) + " where the first model has " + expected.name +
-               " of residue " + std::to_string(expected.res_seq) +
+          fail("line " + std::to_string(lines_.line_number()) + ": model " + std::to_string(model_index + 1) +
+               " has atom " + atom.name + " of residue " + std::to_string(atom.res_seq) +
+               " where the first model has " + expected.name + " of residue " + std::to_string(expected.res_seq) +
                " (every model must have the same atoms in the same order)");
       }
       frame.xyz.insert(frame.xyz.end(), xyz, xyz + 3);
@@ -157,9 +146,8 @@ bool PdbReader::read_model(std::vector<Atom>* atoms, Frame& frame) {
   }
   if (count == 0) return false;
   if (!atoms && count != topology_.atom_count())
-    fail("model " + std::to_string(model_index + 1) + " (starting line " +
-         std::to_string(model_start_line_) + ") has " + std::to_string(count) +
-         " atoms, the first model has " + std::to_string(topology_.atom_count()) +
+    fail("model " + std::to_string(model_index + 1) + " (starting line " + std::to_string(model_start_line_) +
+         ") has " + std::to_string(count) + " atoms, the first model has " + std::to_string(topology_.atom_count()) +
          " (every model must have the same atoms)");
   return true;
 }

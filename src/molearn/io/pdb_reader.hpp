@@ -40,7 +40,6 @@ class PdbReader : public TrajectoryReader {
 
 // Parses one ATOM/HETATM record. Returns false and sets `error` for malformed
 // lines. Keeps the alternate-location indicator in `altloc`.
-bool parse_atom_record(std::string_view line, Atom& atom, float xyz[3], char& altloc,
-                       std::string& error);
+bool parse_atom_record(std::string_view line, Atom& atom, float xyz[3], char& altloc, std::string& error);
 
 }  // namespace molearn

@@ -12,18 +12,18 @@ bool contains(const std::array<std::string_view, N>& names, std::string_view nam
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-constexpr std::array<std::string_view, 41> kAminoAcids = {
-    "ALA", "ARG", "ASN", "ASP", "CYS", "GLN", "GLU", "GLY", "HIS", "ILE", "LEU",
-    "LYS", "MET", "PHE", "PRO", "SER", "THR", "TRP", "TYR", "VAL",
-    // protonation states and force-field spellings
-    "HIE", "HID", "HIP", "HSE", "HSD", "HSP", "CYX", "CYM", "ASH", "GLH", "LYN",
-    "ARN", "TYM", "HYP", "MSE", "SEC", "PYL",
-    // CHARMM-style names used by some tools
-    "ASPP", "GLUP", "CYS2", "LSN"};
+constexpr std::array<std::string_view, 41> kAminoAcids = {"ALA", "ARG", "ASN", "ASP", "CYS", "GLN", "GLU", "GLY", "HIS",
+                                                          "ILE", "LEU", "LYS", "MET", "PHE", "PRO", "SER", "THR", "TRP",
+                                                          "TYR", "VAL",
+                                                          // protonation states and force-field spellings
+                                                          "HIE", "HID", "HIP", "HSE", "HSD", "HSP", "CYX", "CYM", "ASH",
+                                                          "GLH", "LYN", "ARN", "TYM", "HYP", "MSE", "SEC", "PYL",
+                                                          // CHARMM-style names used by some tools
+                                                          "ASPP", "GLUP", "CYS2", "LSN"};
 
 constexpr std::array<std::string_view, 4> kCaps = {"ACE", "NME", "NMA", "NH2"};
 
-constexpr std::array<std::string_view, 10> kWaters = {"HOH", "WAT", "SOL", "TIP",  "TIP3",
+constexpr std::array<std::string_view, 10> kWaters = {"HOH",  "WAT",  "SOL", "TIP", "TIP3",
                                                       "TIP4", "TIP5", "T3P", "T4P", "SPC"};
 
 }  // namespace

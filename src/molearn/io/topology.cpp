@@ -9,8 +9,7 @@ namespace molearn {
 Topology::Topology(std::vector<Atom> atoms) : atoms_(std::move(atoms)) {}
 
 bool same_residue(const Atom& a, const Atom& b) {
-  return a.res_seq == b.res_seq && a.ins_code == b.ins_code && a.chain == b.chain &&
-         a.res_name == b.res_name;
+  return a.res_seq == b.res_seq && a.ins_code == b.ins_code && a.chain == b.chain && a.res_name == b.res_name;
 }
 
 std::vector<Residue> Topology::residues() const {
@@ -46,7 +45,8 @@ std::string element_from_atom_name(const std::string& raw_name, const std::strin
   // Left-aligned name outside a protein: a two-letter element such as FE, ZN, CL.
   std::string two = letters.substr(0, 2);
   two[1] = static_cast<char>(std::tolower(two[1]));
-  static const char* kTwoLetter[] = {"Fe", "Zn", "Cl", "Na", "Mg", "Ca", "Mn", "Cu", "Br", "Co", "Ni", "Se", "Li", "Cd", "Hg"};
+  static const char* kTwoLetter[] = {"Fe", "Zn", "Cl", "Na", "Mg", "Ca", "Mn", "Cu",
+                                     "Br", "Co", "Ni", "Se", "Li", "Cd", "Hg"};
   for (const char* e : kTwoLetter)
     if (two == e) return letters.substr(0, 2);
   return letters.substr(0, 1);

@@ -41,10 +41,18 @@ std::unique_ptr<TrajectoryReader> open_trajectory(const std::string& path, const
   if (!std::filesystem::exists(path)) throw InputError(path + ": no such file");
   std::unique_ptr<TrajectoryReader> reader;
   switch (format) {
-    case TrajectoryFormat::Pdb: reader = std::make_unique<PdbReader>(path); break;
-    case TrajectoryFormat::Mmcif: reader = std::make_unique<MmcifReader>(path); break;
-    case TrajectoryFormat::Dcd: reader = std::make_unique<DcdReader>(path); break;
-    case TrajectoryFormat::Xtc: reader = std::make_unique<XtcReader>(path); break;
+    case TrajectoryFormat::Pdb:
+      reader = std::make_unique<PdbReader>(path);
+      break;
+    case TrajectoryFormat::Mmcif:
+      reader = std::make_unique<MmcifReader>(path);
+      break;
+    case TrajectoryFormat::Dcd:
+      reader = std::make_unique<DcdReader>(path);
+      break;
+    case TrajectoryFormat::Xtc:
+      reader = std::make_unique<XtcReader>(path);
+      break;
   }
   if (topology && reader->atom_count() != topology->atom_count())
     throw FormatError(path + ": has " + std::to_string(reader->atom_count()) +
@@ -55,8 +63,10 @@ std::unique_ptr<TrajectoryReader> open_trajectory(const std::string& path, const
 
 Topology read_topology(const std::string& path) {
   switch (format_from_path(path)) {
-    case TrajectoryFormat::Pdb: return PdbReader(path).topology();
-    case TrajectoryFormat::Mmcif: return MmcifReader(path).topology();
+    case TrajectoryFormat::Pdb:
+      return PdbReader(path).topology();
+    case TrajectoryFormat::Mmcif:
+      return MmcifReader(path).topology();
     default:
       throw InputError(path + ": a topology must be a PDB or mmCIF file (DCD and XTC hold only coordinates)");
   }

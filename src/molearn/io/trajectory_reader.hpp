@@ -53,8 +53,7 @@ bool format_has_topology(TrajectoryFormat format);
 
 // Opens `path` for streaming. For formats without topology (DCD, XTC) the
 // atom count is checked against `topology`, if given.
-std::unique_ptr<TrajectoryReader> open_trajectory(const std::string& path,
-                                                  const Topology* topology = nullptr);
+std::unique_ptr<TrajectoryReader> open_trajectory(const std::string& path, const Topology* topology = nullptr);
 
 // Reads the topology of a structure file (first model of a PDB or mmCIF).
 Topology read_topology(const std::string& path);

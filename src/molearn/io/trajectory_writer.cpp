@@ -25,9 +25,12 @@ class WriterAdapter : public TrajectoryWriter {
 
 std::unique_ptr<TrajectoryWriter> open_trajectory_writer(const std::string& path, const Topology& topology) {
   switch (format_from_path(path)) {
-    case TrajectoryFormat::Pdb: return std::make_unique<WriterAdapter<PdbWriter>>(path, topology);
-    case TrajectoryFormat::Dcd: return std::make_unique<WriterAdapter<DcdWriter>>(path, topology.atom_count());
-    default: throw InputError(path + ": can write .pdb and .dcd files only");
+    case TrajectoryFormat::Pdb:
+      return std::make_unique<WriterAdapter<PdbWriter>>(path, topology);
+    case TrajectoryFormat::Dcd:
+      return std::make_unique<WriterAdapter<DcdWriter>>(path, topology.atom_count());
+    default:
+      throw InputError(path + ": can write .pdb and .dcd files only");
   }
 }
 

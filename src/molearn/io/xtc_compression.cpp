@@ -91,8 +91,7 @@ struct Reciprocal {
 };
 
 // unpack_triple() for the small atoms: three equal radices, <= 32 bits.
-inline void unpack_small_triple(BitReader& in, int nbits, const Reciprocal& radix,
-                                std::uint32_t v[3]) {
+inline void unpack_small_triple(BitReader& in, int nbits, const Reciprocal& radix, std::uint32_t v[3]) {
   const std::uint32_t n = read_le_bytes(in, nbits);
   const std::uint32_t q = radix.quotient(n);
   v[2] = n - q * radix.d;
@@ -120,11 +119,11 @@ void validate_header(const CompressedHeader& h) {
     corrupt("precision is " + std::to_string(h.precision) + ", expected a positive number");
   for (int k = 0; k < 3; ++k)
     if (h.minint[k] > h.maxint[k])
-      corrupt("integer bounding box has minint[" + std::to_string(k) +
-              "] = " + std::to_string(h.minint[k]) + " > maxint = " + std::to_string(h.maxint[k]));
+      corrupt("integer bounding box has minint[" + std::to_string(k) + "] = " + std::to_string(h.minint[k]) +
+              " > maxint = " + std::to_string(h.maxint[k]));
   if (h.smallidx < kFirstIdx || h.smallidx >= kLastIdx)
-    corrupt("smallidx is " + std::to_string(h.smallidx) + ", expected " +
-            std::to_string(kFirstIdx) + ".." + std::to_string(kLastIdx - 1));
+    corrupt("smallidx is " + std::to_string(h.smallidx) + ", expected " + std::to_string(kFirstIdx) + ".." +
+            std::to_string(kLastIdx - 1));
 }
 
 void BitReader::ran_out(int n) const {
@@ -132,8 +131,8 @@ void BitReader::ran_out(int n) const {
           std::to_string(bits_left()) + " left");
 }
 
-void decompress_coords(const CompressedHeader& h, const std::uint8_t* data, std::size_t size,
-                       std::size_t natoms, float unit_scale, float* out) {
+void decompress_coords(const CompressedHeader& h, const std::uint8_t* data, std::size_t size, std::size_t natoms,
+                       float unit_scale, float* out) {
   validate_header(h);
 
   // Large atoms: absolute position minus minint, below range[k] per axis.
@@ -203,8 +202,8 @@ void decompress_coords(const CompressedHeader& h, const std::uint8_t* data, std:
     if (run > 0) {
       const std::size_t n_small = static_cast<std::size_t>(run / 3);
       if (n_small > natoms - i) [[unlikely]]
-        corrupt("a run of " + std::to_string(n_small) + " small atoms after atom " +
-                std::to_string(i - 1) + " goes past the atom count " + std::to_string(natoms));
+        corrupt("a run of " + std::to_string(n_small) + " small atoms after atom " + std::to_string(i - 1) +
+                " goes past the atom count " + std::to_string(natoms));
       std::int64_t prev[3] = {large[0], large[1], large[2]};
       for (std::size_t k = 0; k < n_small; ++k) {
         std::uint32_t d[3];
@@ -231,9 +230,8 @@ void decompress_coords(const CompressedHeader& h, const std::uint8_t* data, std:
       smallidx += smallidx_change;
       if (i < natoms) {  // an out-of-range value after the last atom is never used
         if (smallidx < kFirstIdx || smallidx >= kLastIdx) [[unlikely]]
-          corrupt("smallidx moves to " + std::to_string(smallidx) + " after atom " +
-                  std::to_string(i - 1) + ", expected " + std::to_string(kFirstIdx) + ".." +
-                  std::to_string(kLastIdx - 1));
+          corrupt("smallidx moves to " + std::to_string(smallidx) + " after atom " + std::to_string(i - 1) +
+                  ", expected " + std::to_string(kFirstIdx) + ".." + std::to_string(kLastIdx - 1));
         set_small();
       }
     }

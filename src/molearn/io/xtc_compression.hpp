@@ -38,14 +38,13 @@ namespace molearn::xtc {
 // that a triple of numbers below kMagicInts[i] packs into exactly i bits;
 // entries below kFirstIdx are unused. This table is part of the format.
 inline constexpr std::array<std::int32_t, 73> kMagicInts = {
-    0,        0,        0,       0,       0,       0,       0,       0,       0,       8,
-    10,       12,       16,      20,      25,      32,      40,      50,      64,      80,
-    101,      128,      161,     203,     256,     322,     406,     512,     645,     812,
-    1024,     1290,     1625,    2048,    2580,    3250,    4096,    5060,    6501,    8192,
-    10321,    13003,    16384,   20642,   26007,   32768,   41285,   52015,   65536,   82570,
-    104031,   131072,   165140,  208063,  262144,  330280,  416127,  524287,  660561,  832255,
-    1048576,  1321122,  1664510, 2097152, 2642245, 3329021, 4194304, 5284491, 6658042, 8388607,
-    10568983, 13316085, 16777216};
+    0,       0,       0,       0,       0,        0,        0,       0,       0,       8,       10,
+    12,      16,      20,      25,      32,       40,       50,      64,      80,      101,     128,
+    161,     203,     256,     322,     406,      512,      645,     812,     1024,    1290,    1625,
+    2048,    2580,    3250,    4096,    5060,     6501,     8192,    10321,   13003,   16384,   20642,
+    26007,   32768,   41285,   52015,   65536,    82570,    104031,  131072,  165140,  208063,  262144,
+    330280,  416127,  524287,  660561,  832255,   1048576,  1321122, 1664510, 2097152, 2642245, 3329021,
+    4194304, 5284491, 6658042, 8388607, 10568983, 13316085, 16777216};
 inline constexpr int kFirstIdx = 9;                                   // smallest usable smallidx
 inline constexpr int kLastIdx = static_cast<int>(kMagicInts.size());  // one past the largest
 
@@ -101,9 +100,7 @@ class BitReader {
   }
 
   // Bits not yet consumed.
-  std::size_t bits_left() const {
-    return static_cast<std::size_t>(end_ - p_) * 8 + static_cast<std::size_t>(count_);
-  }
+  std::size_t bits_left() const { return static_cast<std::size_t>(end_ - p_) * 8 + static_cast<std::size_t>(count_); }
 
  private:
   void refill() {
@@ -139,7 +136,7 @@ class BitReader {
 // the reference readers' nm value, then scaled (10 gives Å as MDTraj does).
 // Throws FormatError (without file/frame context) on corrupt data; never
 // reads outside `data` nor writes outside `out`.
-void decompress_coords(const CompressedHeader& header, const std::uint8_t* data, std::size_t size,
-                       std::size_t natoms, float unit_scale, float* out);
+void decompress_coords(const CompressedHeader& header, const std::uint8_t* data, std::size_t size, std::size_t natoms,
+                       float unit_scale, float* out);
 
 }  // namespace molearn::xtc

@@ -61,15 +61,12 @@ std::optional<UnitCell> cell_from_box(const float box[9]) {
 }
 
 std::string bad_magic(std::int32_t magic) {
-  if (magic == kMagicLarge)
-    return "magic number 2023 marks GROMACS' large-system XTC variant, which is not supported";
+  if (magic == kMagicLarge) return "magic number 2023 marks GROMACS' large-system XTC variant, which is not supported";
   return "magic number is " + std::to_string(magic) + ", expected " + std::to_string(kMagic) +
          " (is this an XTC file?)";
 }
 
-std::uint64_t padded(std::uint32_t nbytes) {
-  return (std::uint64_t{nbytes} + 3) & ~std::uint64_t{3};
-}
+std::uint64_t padded(std::uint32_t nbytes) { return (std::uint64_t{nbytes} + 3) & ~std::uint64_t{3}; }
 
 }  // namespace
 
@@ -84,12 +81,11 @@ XtcReader::XtcReader(std::string path) : path_(std::move(path)) {
   // rewind, so that read() sees every record the same way.
   std::uint8_t head[kBaseHeaderSize];
   const std::size_t got = std::fread(head, 1, kBaseHeaderSize, file_.get());
-  if (got == 0 && std::ferror(file_.get()))
-    throw InputError(path_ + ": cannot read: " + std::strerror(errno));
+  if (got == 0 && std::ferror(file_.get())) throw InputError(path_ + ": cannot read: " + std::strerror(errno));
   if (got == 0) throw FormatError(path_ + ": empty file, expected at least one XTC frame");
   if (got < kBaseHeaderSize)
-    fail("truncated frame header: expected " + std::to_string(kBaseHeaderSize) +
-         " bytes, the file ends after " + std::to_string(got));
+    fail("truncated frame header: expected " + std::to_string(kBaseHeaderSize) + " bytes, the file ends after " +
+         std::to_string(got));
   if (const std::int32_t magic = be_i32(head); magic != kMagic) fail(bad_magic(magic));
   const std::int32_t natoms = be_i32(head + 4);
   if (natoms <= 0) fail("atom count is " + std::to_string(natoms) + ", expected a positive number");
@@ -121,8 +117,8 @@ bool XtcReader::read_record_header(RecordHeader& h) {
   if (got < want) {
     if (std::ferror(file_.get())) fail(std::string("read error: ") + std::strerror(errno));
     if (got == 0) return false;  // clean end: the previous record was the last
-    fail("truncated: expected a record of at least " + std::to_string(want) +
-         " bytes, the file ends after " + std::to_string(got));
+    fail("truncated: expected a record of at least " + std::to_string(want) + " bytes, the file ends after " +
+         std::to_string(got));
   }
   offset_ += got;
 
@@ -130,18 +126,14 @@ bool XtcReader::read_record_header(RecordHeader& h) {
   const std::int32_t n1 = be_i32(b + 4);
   const std::int32_t n2 = be_i32(b + 52);
   if (n1 < 0 || static_cast<std::size_t>(n1) != natoms_)
-    fail("atom count is " + std::to_string(n1) + ", expected " + std::to_string(natoms_) +
-         " as in frame 0");
-  if (n2 != n1)
-    fail("the two atom counts of the record differ: " + std::to_string(n1) + " and " +
-         std::to_string(n2));
+    fail("atom count is " + std::to_string(n1) + ", expected " + std::to_string(natoms_) + " as in frame 0");
+  if (n2 != n1) fail("the two atom counts of the record differ: " + std::to_string(n1) + " and " + std::to_string(n2));
   h.step = be_i32(b + 8);
   h.time = be_f32(b + 12);
   if (!std::isfinite(h.time)) fail("time is not a finite number");
   for (int k = 0; k < 9; ++k) {
     h.box[k] = be_f32(b + 16 + 4 * k);
-    if (!std::isfinite(h.box[k]))
-      fail("box vector component " + std::to_string(k) + " is not finite");
+    if (!std::isfinite(h.box[k])) fail("box vector component " + std::to_string(k) + " is not finite");
   }
   if (natoms_ <= kMaxUncompressedAtoms) return true;
 
@@ -164,16 +156,16 @@ bool XtcReader::read_record_header(RecordHeader& h) {
   // the run flag; small ones >= 9 bits). Checked before read() sizes the
   // frame, so that a damaged atom count cannot make us allocate gigabytes.
   if (natoms_ > 4 * std::uint64_t{h.nbytes})
-    fail("a compressed block of " + std::to_string(h.nbytes) + " bytes cannot hold " +
-         std::to_string(natoms_) + " atoms");
+    fail("a compressed block of " + std::to_string(h.nbytes) + " bytes cannot hold " + std::to_string(natoms_) +
+         " atoms");
   const std::uint64_t remaining = bytes_remaining();
   if (padded(h.nbytes) > remaining) {
     // Maybe the file grew; look once more before calling it truncated.
     struct stat st;
     if (::fstat(fileno(file_.get()), &st) == 0) file_size_ = static_cast<std::uint64_t>(st.st_size);
     if (padded(h.nbytes) > bytes_remaining())
-      fail("truncated: the compressed block needs " + std::to_string(padded(h.nbytes)) +
-           " bytes, only " + std::to_string(bytes_remaining()) + " remain in the file");
+      fail("truncated: the compressed block needs " + std::to_string(padded(h.nbytes)) + " bytes, only " +
+           std::to_string(bytes_remaining()) + " remain in the file");
   }
   return true;
 }
@@ -198,8 +190,8 @@ bool XtcReader::read(Frame& frame) {
     const std::size_t got = std::fread(packed_.data(), 1, size, file_.get());
     if (got < size) {
       if (std::ferror(file_.get())) fail(std::string("read error: ") + std::strerror(errno));
-      fail("truncated: the compressed block needs " + std::to_string(size) +
-           " bytes, the file ends after " + std::to_string(got));
+      fail("truncated: the compressed block needs " + std::to_string(size) + " bytes, the file ends after " +
+           std::to_string(got));
     }
     offset_ += got;
     try {

@@ -2,14 +2,23 @@
 //
 // Architecture (identical to molearn.models.foldingnet.AutoEncoder, with the
 // latent size and neighbour count taken from ModelConfig):
-//   encoder: kNN (k = min(config.knn, N), self included) over xyz -> local
-//     3x3 covariances -> [x; cov] (12 channels) -> three 1x1 conv+BN+ReLU
-//     (64) -> two graph layers (feature-space kNN, neighbour max-pool, 1x1
-//     conv+BN+ReLU; 128 then 1024) -> 1x1 conv+BN (512) -> max over points
-//     -> 1x1 conv to latent_dim.
-//   decoder: four folding layers growing 1 -> s -> 8s -> 32s -> 128s points
-//     (s = N / 128 + 1), channels latent -> 384 -> 48 -> 12 -> 3; the result
+//   encoder: kNN (k = min(config.knn, N), squared Euclidean, self included)
+//     over xyz -> per point, C = Y^T Y of its k neighbours' centred xyz Y
+//     (not divided by k), row-major -> [x; C] (12 channels) -> three 1x1
+//     conv+BN+ReLU (64) -> two graph layers (kNN in feature space, max over
+//     the k neighbours per channel, 1x1 conv+BN+ReLU; 128 then 1024) -> 1x1
+//     conv+BN (512) -> max over points -> 1x1 conv -> [B, latent_dim].
+//   decoder: z viewed as [B, latent_dim, 1], then four decoder layers
+//     (points in -> out, channels C -> c): 1 -> s, latent -> 384; s -> 8s,
+//     384 -> 48; 8s -> 32s, 48 -> 12; 32s -> 128s, 12 -> 3 (s = N / 128 + 1).
+//     Each layer: code = repeat_interleave(x, out / in, dim 2); grid =
+//     linspace(-0.5, 0.5, out) as one channel; recon1 = fold1([grid; code]);
+//     result = recon1 + fold2([grid; code; recon1]). The [B, 3, 128s] result
 //     is cropped to the first N points.
+//   Near-ties in a kNN may be ranked differently from Python molearn, whose
+//   float formula -|a|^2 + 2a.b - |b|^2 rounds differently (xyz distances
+//   are exact here), so on big proteins the two encoders can differ
+//   slightly; the decoder has no such discontinuity.
 //
 // Parameter and buffer names (state_dict keys). Every BatchNorm "bn*" has
 // weight, bias, running_mean, running_var and num_batches_tracked; every

@@ -7,7 +7,6 @@
 #endif
 
 #include <algorithm>
-#include <cstdlib>
 #include <cmath>
 #include <exception>
 #include <limits>
@@ -399,13 +398,8 @@ void knn_gemm(const torch::Tensor& x, std::int64_t k, torch::Tensor& out) {
     const auto input = xb.unsqueeze(0);
     for (std::int64_t r0 = 0; r0 < N; r0 += block) {
       const std::int64_t rows = std::min(block, N - r0);
-      static const bool use_mm = std::getenv("KNN_MM") != nullptr;  // TEMP A/B
-      torch::Tensor dots;
-      if (use_mm) dots = torch::mm(xb.narrow(1, r0, rows).t(), xb);
-      else {
       const auto filters = xb.narrow(1, r0, rows).t().contiguous().view({rows, C, 1});
-      dots = torch::conv1d(input, filters).contiguous();  // [1, rows, N]
-      }
+      const auto dots = torch::conv1d(input, filters).contiguous();  // [1, rows, N]
       const T* dp = dots.data_ptr<T>();
       const T* sqb = sqp + b * N;
       parallel_chunks(0, rows, grain_for(2 * N), [&](std::int64_t begin, std::int64_t end) {

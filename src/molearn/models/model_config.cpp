@@ -5,10 +5,14 @@
 namespace molearn {
 
 nlohmann::json ModelConfig::to_json() const {
-  return {{"architecture", architecture}, {"atoms", atoms},
-          {"latent_dim", latent_dim},     {"knn", knn},
-          {"depth", depth},               {"init_channels", init_channels},
-          {"channel_growth", channel_growth}, {"residual_blocks", residual_blocks},
+  return {{"architecture", architecture},
+          {"atoms", atoms},
+          {"latent_dim", latent_dim},
+          {"knn", knn},
+          {"depth", depth},
+          {"init_channels", init_channels},
+          {"channel_growth", channel_growth},
+          {"residual_blocks", residual_blocks},
           {"dropout", dropout}};
 }
 
@@ -27,7 +31,8 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
   } catch (const std::exception& e) {
     throw InputError(std::string("invalid model configuration: ") + e.what());
   }
-  if (c.atoms < 1 || c.latent_dim < 1) throw InputError("invalid model configuration: atoms and latent_dim must be >= 1");
+  if (c.atoms < 1 || c.latent_dim < 1)
+    throw InputError("invalid model configuration: atoms and latent_dim must be >= 1");
   return c;
 }
 

@@ -4,8 +4,7 @@
 
 namespace molearn {
 
-BondGraph::BondGraph(std::size_t atom_count, const std::vector<std::array<int, 2>>& bonds)
-    : neighbours_(atom_count) {
+BondGraph::BondGraph(std::size_t atom_count, const std::vector<std::array<int, 2>>& bonds) : neighbours_(atom_count) {
   for (const auto& [a, b] : bonds) {
     if (a == b) continue;
     neighbours_[a].push_back(b);
@@ -38,8 +37,10 @@ std::vector<std::array<int, 4>> BondGraph::propers() const {
         if (i == k) continue;
         for (int l : neighbours_[k]) {
           if (l == j || l == i) continue;
-          if (i < l) result.push_back({i, j, k, l});
-          else result.push_back({l, k, j, i});
+          if (i < l)
+            result.push_back({i, j, k, l});
+          else
+            result.push_back({l, k, j, i});
         }
       }
     }

@@ -117,7 +117,8 @@ class TermAssigner {
   std::array<int, 4> order(const TorsionDefinition& def, bool wildcard, const std::array<int, 4>& t, int p2, int p3,
                            int p4) const {
     switch (def.ordering) {
-      case ImproperOrdering::Smirnoff: return {t[0], t[p2], t[p3], t[p4]};
+      case ImproperOrdering::Smirnoff:
+        return {t[0], t[p2], t[p3], t[p4]};
       case ImproperOrdering::Charmm:
         if (!wildcard) return {t[0], t[p2], t[p3], t[p4]};
         [[fallthrough]];
@@ -126,8 +127,10 @@ class TermAssigner {
         // open; carbon first, else the heavier element, else the lower index.
         int a1 = t[p2], a2 = t[p3];
         const std::string &e1 = element(a1), &e2 = element(a2);
-        if (e1 == e2 && a1 > a2) std::swap(a1, a2);
-        else if (e1 != "C" && (e2 == "C" || mass(a1) < mass(a2))) std::swap(a1, a2);
+        if (e1 == e2 && a1 > a2)
+          std::swap(a1, a2);
+        else if (e1 != "C" && (e2 == "C" || mass(a1) < mass(a2)))
+          std::swap(a1, a2);
         return {a1, a2, t[0], t[p4]};
       }
       case ImproperOrdering::Amber: {

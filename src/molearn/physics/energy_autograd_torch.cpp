@@ -21,8 +21,7 @@ class EnergyFromForces : public torch::autograd::Function<EnergyFromForces> {
                                const torch::Tensor& forces, double nm_per_unit) {
     // dE/dx_scaled = dE/dx_nm * dx_nm/dx_scaled = -F * nm_per_unit, in the
     // models' channels-first layout.
-    ctx->saved_data["gradient"] =
-        (forces * -nm_per_unit).permute({0, 2, 1}).to(decoded.options()).contiguous();
+    ctx->saved_data["gradient"] = (forces * -nm_per_unit).permute({0, 2, 1}).to(decoded.options()).contiguous();
     return torch::empty({energies.size(0)}, decoded.options()).copy_(energies);
   }
 
@@ -37,8 +36,8 @@ class EnergyFromForces : public torch::autograd::Function<EnergyFromForces> {
 
 torch::Tensor decoded_to_nm(const torch::Tensor& decoded, const CoordinateScale& scale, torch::Dtype dtype) {
   if (decoded.dim() != 3 || decoded.size(1) != 3)
-    throw InputError("physics energy: expected structures as [batch, 3, atoms], got " +
-                     std::to_string(decoded.dim()) + " dimensions" +
+    throw InputError("physics energy: expected structures as [batch, 3, atoms], got " + std::to_string(decoded.dim()) +
+                     " dimensions" +
                      (decoded.dim() == 3 ? " with " + std::to_string(decoded.size(1)) + " channels" : ""));
   torch::NoGradGuard no_grad;
   const torch::Tensor x = decoded.detach().to(torch::kCPU, dtype);

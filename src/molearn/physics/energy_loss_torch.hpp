@@ -22,8 +22,7 @@ namespace molearn {
 // The System of a dataset's atoms, as Python molearn's physics loss builds
 // it: templates reduced to the dataset's selection, `nonbonded` model (soft
 // by default), no cutoff. Throws InputError when a residue matches no template.
-std::unique_ptr<OpenMM::System> dataset_system(const Dataset& dataset,
-                                               NonbondedModel nonbonded = NonbondedModel::Soft,
+std::unique_ptr<OpenMM::System> dataset_system(const Dataset& dataset, NonbondedModel nonbonded = NonbondedModel::Soft,
                                                const std::vector<std::string>& forcefield = kDefaultForceField);
 
 struct PhysicsEnergyOptions {

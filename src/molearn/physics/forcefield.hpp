@@ -24,7 +24,7 @@ struct AtomType {
 
 struct TemplateAtom {
   std::string name;
-  int type = -1;  // index into ForceField::types
+  int type = -1;                 // index into ForceField::types
   std::optional<double> charge;  // <Atom charge="...">, used with <UseAttributeFromResidue>
 };
 
@@ -84,8 +84,8 @@ struct TorsionDefinition {
 
 // Lennard-Jones parameters (and possibly a charge) of one atom type.
 struct NonbondedTypeParameters {
-  double sigma = 0;    // nm
-  double epsilon = 0;  // kJ/mol
+  double sigma = 0;              // nm
+  double epsilon = 0;            // kJ/mol
   std::optional<double> charge;  // when the type, not the residue, carries it
 };
 
@@ -93,7 +93,7 @@ struct NonbondedDefinitions {
   bool present = false;
   double coulomb14_scale = 1;
   double lj14_scale = 1;
-  bool charge_from_residue = false;  // <UseAttributeFromResidue name="charge"/>
+  bool charge_from_residue = false;                             // <UseAttributeFromResidue name="charge"/>
   std::vector<std::optional<NonbondedTypeParameters>> by_type;  // indexed by type
 };
 
@@ -132,9 +132,12 @@ struct ForceField {
   // True when atom type `type` is one that `filter` accepts.
   bool accepts(const TypeFilter& filter, int type) const {
     switch (filter.kind) {
-      case TypeFilter::Kind::Any: return true;
-      case TypeFilter::Kind::Class: return types[type].atom_class == filter.id;
-      case TypeFilter::Kind::Type: return type == filter.id;
+      case TypeFilter::Kind::Any:
+        return true;
+      case TypeFilter::Kind::Class:
+        return types[type].atom_class == filter.id;
+      case TypeFilter::Kind::Type:
+        return type == filter.id;
     }
     return false;
   }

@@ -48,9 +48,9 @@ void parse_xml(XmlFile& file) {
   file.text = read_text(file.path);
   const pugi::xml_parse_result result = file.doc.load_buffer(file.text.data(), file.text.size());
   if (!result) {
-    const long line = 1 + std::count(file.text.begin(), file.text.begin() + std::min<std::ptrdiff_t>(
-                                                                              result.offset, file.text.size()),
-                                     '\n');
+    const long line =
+        1 + std::count(file.text.begin(), file.text.begin() + std::min<std::ptrdiff_t>(result.offset, file.text.size()),
+                       '\n');
     throw FormatError(file.path + ", line " + std::to_string(line) + " (byte " + std::to_string(result.offset) +
                       "): invalid XML: " + result.description());
   }
@@ -185,8 +185,7 @@ void Reader::read_residues(const XmlFile& file) {
           fail(file, a, "residue " + t.name + ", atom " + atom.name + ": unknown atom type '" + type + "'");
         atom.type = it->second;
         if (a.attribute("charge")) atom.charge = number(file, a, "charge");
-        if (t.find_atom(atom.name) >= 0)
-          fail(file, a, "residue " + t.name + " contains two atoms named " + atom.name);
+        if (t.find_atom(atom.name) >= 0) fail(file, a, "residue " + t.name + " contains two atoms named " + atom.name);
         t.atoms.push_back(std::move(atom));
       }
       t.has_virtual_sites = static_cast<bool>(node.child("VirtualSite"));
@@ -213,8 +212,9 @@ void Reader::read_residues(const XmlFile& file) {
       if (it != ff_.templates.end()) {
         if (t.override_level < it->second.override_level) continue;
         if (t.override_level == it->second.override_level)
-          fail(file, node, "residue template " + t.name + " is already defined in " + it->second.source +
-                               " with the same override level");
+          fail(file, node,
+               "residue template " + t.name + " is already defined in " + it->second.source +
+                   " with the same override level");
       }
       ff_.templates[t.name] = std::move(t);
     }
@@ -225,7 +225,7 @@ void Reader::read_residues(const XmlFile& file) {
 // definition names a type or class this force field does not have, which
 // OpenMM silently skips (files may hold parameters for types of other files).
 std::optional<std::vector<TypeFilter>> Reader::type_filters(const XmlFile& file, const pugi::xml_node& node,
-                                                           int count) {
+                                                            int count) {
   std::vector<TypeFilter> filters;
   bool known = true;
   for (int i = 1; i <= count; ++i) {
@@ -241,12 +241,16 @@ std::optional<std::vector<TypeFilter>> Reader::type_filters(const XmlFile& file,
       f.kind = TypeFilter::Kind::Any;
     } else if (by_class) {
       auto it = class_index_.find(std::string(value));
-      if (it == class_index_.end()) known = false;
-      else f = {TypeFilter::Kind::Class, it->second};
+      if (it == class_index_.end())
+        known = false;
+      else
+        f = {TypeFilter::Kind::Class, it->second};
     } else {
       auto it = type_index_.find(std::string(value));
-      if (it == type_index_.end()) known = false;
-      else f = {TypeFilter::Kind::Type, it->second};
+      if (it == type_index_.end())
+        known = false;
+      else
+        f = {TypeFilter::Kind::Type, it->second};
     }
     filters.push_back(f);
   }
@@ -266,13 +270,20 @@ void Reader::read_forces(const XmlFile& file) {
     if (node.type() != pugi::node_element) continue;
     const std::string_view tag = node.name();
     if (tag == "AtomTypes" || tag == "Residues" || tag == "Include" || tag == "Info" || tag == "Patches") continue;
-    if (tag == "HarmonicBondForce") read_bonds(file, node);
-    else if (tag == "HarmonicAngleForce") read_angles(file, node);
-    else if (tag == "PeriodicTorsionForce") read_torsions(file, node);
-    else if (tag == "NonbondedForce") read_nonbonded(file, node);
-    else if (tag == "GBSAOBCForce") read_obc(file, node);
-    else if (tag == "Script") read_script(file, node);
-    else fail(file, node, "<" + std::string(tag) + "> is not supported by molearn's force-field reader");
+    if (tag == "HarmonicBondForce")
+      read_bonds(file, node);
+    else if (tag == "HarmonicAngleForce")
+      read_angles(file, node);
+    else if (tag == "PeriodicTorsionForce")
+      read_torsions(file, node);
+    else if (tag == "NonbondedForce")
+      read_nonbonded(file, node);
+    else if (tag == "GBSAOBCForce")
+      read_obc(file, node);
+    else if (tag == "Script")
+      read_script(file, node);
+    else
+      fail(file, node, "<" + std::string(tag) + "> is not supported by molearn's force-field reader");
   }
 }
 
@@ -297,11 +308,16 @@ void Reader::read_torsions(const XmlFile& file, const pugi::xml_node& force) {
   ImproperOrdering ordering = ImproperOrdering::Default;
   if (pugi::xml_attribute a = force.attribute("ordering")) {
     const std::string_view value = a.value();
-    if (value == "default") ordering = ImproperOrdering::Default;
-    else if (value == "charmm") ordering = ImproperOrdering::Charmm;
-    else if (value == "amber") ordering = ImproperOrdering::Amber;
-    else if (value == "smirnoff") ordering = ImproperOrdering::Smirnoff;
-    else fail(file, force, "unknown improper ordering '" + std::string(value) + "'");
+    if (value == "default")
+      ordering = ImproperOrdering::Default;
+    else if (value == "charmm")
+      ordering = ImproperOrdering::Charmm;
+    else if (value == "amber")
+      ordering = ImproperOrdering::Amber;
+    else if (value == "smirnoff")
+      ordering = ImproperOrdering::Smirnoff;
+    else
+      fail(file, force, "unknown improper ordering '" + std::string(value) + "'");
   }
   for (pugi::xml_node node : force.children()) {
     const std::string_view tag = node.name();
@@ -397,8 +413,8 @@ std::string find_forcefield_file(const std::string& name) {
   if (fs::is_regular_file(name)) return name;
   const fs::path in_data = fs::path(forcefield_data_dir()) / name;
   if (fs::is_regular_file(in_data)) return in_data.string();
-  throw InputError(name + ": force-field file not found (looked in the current folder and in " +
-                   forcefield_data_dir() + ")");
+  throw InputError(name + ": force-field file not found (looked in the current folder and in " + forcefield_data_dir() +
+                   ")");
 }
 
 ForceField read_forcefield(const std::vector<std::string>& files) { return Reader().read(files); }

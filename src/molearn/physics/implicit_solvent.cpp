@@ -12,8 +12,8 @@ namespace {
 
 // mbondi2 radii (Å) of atoms other than hydrogen.
 double mbondi2_radius(const std::string& element) {
-  static const std::map<std::string, double, std::less<>> radii = {
-      {"C", 1.7}, {"N", 1.55}, {"O", 1.5}, {"F", 1.5}, {"Si", 2.1}, {"P", 1.85}, {"S", 1.8}, {"Cl", 1.7}};
+  static const std::map<std::string, double, std::less<>> radii = {{"C", 1.7},  {"N", 1.55}, {"O", 1.5}, {"F", 1.5},
+                                                                   {"Si", 2.1}, {"P", 1.85}, {"S", 1.8}, {"Cl", 1.7}};
   auto it = radii.find(element);
   return it == radii.end() ? 1.5 : it->second;
 }

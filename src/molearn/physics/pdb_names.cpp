@@ -34,9 +34,12 @@ PdbNames::PdbNames(const std::string& path) {
   NameMap all, protein, nucleic;
   for (pugi::xml_node r : root.children("Residue")) {
     const std::string_view name = r.attribute("name").value();
-    if (name == "All") add_atoms(r, all);
-    else if (name == "Protein") add_atoms(r, protein);
-    else if (name == "Nucleic") add_atoms(r, nucleic);
+    if (name == "All")
+      add_atoms(r, all);
+    else if (name == "Protein")
+      add_atoms(r, protein);
+    else if (name == "Nucleic")
+      add_atoms(r, nucleic);
   }
   for (const auto& [k, v] : all) protein[k] = nucleic[k] = v;
   for (pugi::xml_node r : root.children("Residue")) {

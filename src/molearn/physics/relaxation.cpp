@@ -26,8 +26,8 @@ void check(const RelaxOptions& o) {
 Relaxer::Relaxer(std::unique_ptr<OpenMM::System> system, const RelaxOptions& options)
     : options_(options), system_(std::move(system)) {
   check(options_);
-  auto integrator = std::make_unique<OpenMM::LangevinMiddleIntegrator>(
-      options_.temperature_k, options_.friction_per_ps, options_.timestep_fs / 1000.0);
+  auto integrator = std::make_unique<OpenMM::LangevinMiddleIntegrator>(options_.temperature_k, options_.friction_per_ps,
+                                                                       options_.timestep_fs / 1000.0);
   integrator->setRandomNumberSeed(options_.seed);
   integrator_ = std::move(integrator);
   context_ = std::make_unique<OpenMM::Context>(*system_, *integrator_, openmm_platform(options_.platform));
@@ -35,22 +35,20 @@ Relaxer::Relaxer(std::unique_ptr<OpenMM::System> system, const RelaxOptions& opt
 
 Relaxer::~Relaxer() = default;
 
-double Relaxer::potential_energy() {
-  return context_->getState(OpenMM::State::Energy).getPotentialEnergy();
-}
+double Relaxer::potential_energy() { return context_->getState(OpenMM::State::Energy).getPotentialEnergy(); }
 
 RelaxResult Relaxer::relax(std::span<const float> xyz_angstrom) {
   const auto n = static_cast<std::size_t>(system_->getNumParticles());
   if (xyz_angstrom.size() != 3 * n)
-    throw InputError("relax: the structure has " + std::to_string(xyz_angstrom.size() / 3) +
-                     " atoms, the system " + std::to_string(n));
+    throw InputError("relax: the structure has " + std::to_string(xyz_angstrom.size() / 3) + " atoms, the system " +
+                     std::to_string(n));
   std::vector<OpenMM::Vec3> positions(n);
   for (std::size_t i = 0; i < n; ++i) {
     for (int k = 0; k < 3; ++k)
       if (!std::isfinite(xyz_angstrom[3 * i + k]))
         throw InputError("relax: atom " + std::to_string(i + 1) + " has a non-finite coordinate");
-    positions[i] = OpenMM::Vec3(xyz_angstrom[3 * i], xyz_angstrom[3 * i + 1], xyz_angstrom[3 * i + 2]) *
-                   kNanometresPerAngstrom;
+    positions[i] =
+        OpenMM::Vec3(xyz_angstrom[3 * i], xyz_angstrom[3 * i + 1], xyz_angstrom[3 * i + 2]) * kNanometresPerAngstrom;
   }
   context_->setPositions(positions);
   context_->setVelocitiesToTemperature(options_.temperature_k, options_.seed);
@@ -61,8 +59,9 @@ RelaxResult Relaxer::relax(std::span<const float> xyz_angstrom) {
   const OpenMM::State state = context_->getState(OpenMM::State::Positions | OpenMM::State::Energy);
   result.energy_after = state.getPotentialEnergy();
   if (!std::isfinite(result.energy_after))
-    throw Error("relax: the energy is not finite after minimisation (atoms on top of each other? try "
-                "--nonbonded soft)");
+    throw Error(
+        "relax: the energy is not finite after minimisation (atoms on top of each other? try "
+        "--nonbonded soft)");
   result.xyz_angstrom.reserve(3 * n);
   for (const OpenMM::Vec3& p : state.getPositions())
     for (int k = 0; k < 3; ++k) result.xyz_angstrom.push_back(static_cast<float>(p[k] / kNanometresPerAngstrom));

@@ -25,8 +25,7 @@ using torch::autograd::variable_list;
 // -ffast-math the compiler would not vectorise the row sums by itself.
 template <typename T>
 [[gnu::always_inline]] inline double pair_rows(const T* xs, const T* ys, const T* zs, T* fx, T* fy, T* fz,
-                                               std::int64_t n, std::int64_t row_begin, std::int64_t row_end,
-                                               T inv_w2) {
+                                               std::int64_t n, std::int64_t row_begin, std::int64_t row_end, T inv_w2) {
   typedef T Vec __attribute__((vector_size(32)));
   constexpr std::int64_t kLanes = 32 / sizeof(T);
   double total = 0;
@@ -91,9 +90,11 @@ template <typename T>
 
 // Compiled for AVX2+FMA and for the baseline; the loader picks the clone the
 // CPU runs (the project builds for generic x86-64).
-__attribute__((target_clones("arch=haswell", "default"))) double pair_rows_float(
-    const float* xs, const float* ys, const float* zs, float* fx, float* fy, float* fz, std::int64_t n,
-    std::int64_t row_begin, std::int64_t row_end, float inv_w2) {
+__attribute__((target_clones("arch=haswell", "default"))) double pair_rows_float(const float* xs, const float* ys,
+                                                                                 const float* zs, float* fx, float* fy,
+                                                                                 float* fz, std::int64_t n,
+                                                                                 std::int64_t row_begin,
+                                                                                 std::int64_t row_end, float inv_w2) {
   return pair_rows<float>(xs, ys, zs, fx, fy, fz, n, row_begin, row_end, inv_w2);
 }
 
@@ -223,8 +224,7 @@ void soft_core_kernel(const torch::Tensor& x, const torch::Tensor& exclusions, d
 }
 
 void check_inputs(const torch::Tensor& xyz, const SoftCoreParameters& parameters) {
-  if (xyz.dim() != 3 || xyz.size(2) != 3)
-    throw InputError("soft core: expected coordinates [batch, atoms, 3]");
+  if (xyz.dim() != 3 || xyz.size(2) != 3) throw InputError("soft core: expected coordinates [batch, atoms, 3]");
   const auto& ex = parameters.exclusions;
   if (ex.defined() && ex.numel() > 0) {
     if (ex.dim() != 2 || ex.size(1) != 2 || ex.scalar_type() != torch::kLong)
@@ -236,8 +236,7 @@ void check_inputs(const torch::Tensor& xyz, const SoftCoreParameters& parameters
 }
 
 torch::Tensor exclusion_list(const SoftCoreParameters& parameters) {
-  if (!parameters.exclusions.defined() || parameters.exclusions.numel() == 0)
-    return torch::zeros({0, 2}, torch::kLong);
+  if (!parameters.exclusions.defined() || parameters.exclusions.numel() == 0) return torch::zeros({0, 2}, torch::kLong);
   return parameters.exclusions.to(torch::kCPU).contiguous();
 }
 
@@ -253,8 +252,7 @@ class SoftCoreFunction : public torch::autograd::Function<SoftCoreFunction> {
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const torch::Tensor forces = ctx->saved_data["forces"].toTensor();
-    return {-forces * grads[0].to(forces.dtype()).view({-1, 1, 1}), torch::Tensor(), torch::Tensor(),
-            torch::Tensor()};
+    return {-forces * grads[0].to(forces.dtype()).view({-1, 1, 1}), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -265,7 +263,7 @@ std::pair<torch::Tensor, torch::Tensor> soft_core_energies_and_forces(const torc
   check_inputs(xyz_nm, parameters);
   if (!xyz_nm.device().is_cpu()) throw InputError("soft core: the kernel runs on the CPU; use the blocked version");
   const torch::Tensor x = xyz_nm.scalar_type() == torch::kDouble ? xyz_nm.detach().contiguous()
-                                                                  : xyz_nm.detach().to(torch::kFloat).contiguous();
+                                                                 : xyz_nm.detach().to(torch::kFloat).contiguous();
   const torch::Tensor exclusions = exclusion_list(parameters);
   torch::Tensor energies = torch::empty({x.size(0)}, torch::kDouble);
   torch::Tensor forces = torch::empty_like(x);
@@ -285,7 +283,8 @@ torch::Tensor soft_core_energy_blocked(const torch::Tensor& xyz_nm, const SoftCo
                                        std::int64_t block_rows) {
   check_inputs(xyz_nm, parameters);
   const std::int64_t batch = xyz_nm.size(0), n = xyz_nm.size(1);
-  if (block_rows <= 0) block_rows = std::max<std::int64_t>(1, (std::int64_t{1} << 24) / std::max<std::int64_t>(1, 3 * batch * n));
+  if (block_rows <= 0)
+    block_rows = std::max<std::int64_t>(1, (std::int64_t{1} << 24) / std::max<std::int64_t>(1, 3 * batch * n));
   const double inv_w2 = 1.0 / (parameters.width_nm * parameters.width_nm);
   auto pair_terms = [&](const torch::Tensor& d2) {
     const torch::Tensor u = d2 * inv_w2;

@@ -23,8 +23,8 @@
 namespace molearn {
 
 struct SoftCoreParameters {
-  double strength = 1.0;   // C, kJ/mol
-  double width_nm = 0.2;   // w
+  double strength = 1.0;     // C, kJ/mol
+  double width_nm = 0.2;     // w
   torch::Tensor exclusions;  // [E, 2] int64, each excluded pair once (either order)
 };
 

@@ -34,8 +34,10 @@ std::vector<double> atom_charges(const ForceField& ff, const MatchedTopology& to
   for (std::size_t i = 0; i < topology.size(); ++i) {
     const MatchedAtom& atom = topology.atoms[i];
     const auto& p = ff.nonbonded.by_type[atom.type];
-    if (p && p->charge) charges[i] = *p->charge;
-    else if (atom.template_charge) charges[i] = *atom.template_charge;
+    if (p && p->charge)
+      charges[i] = *p->charge;
+    else if (atom.template_charge)
+      charges[i] = *atom.template_charge;
     else
       throw InputError("no charge for an atom of type " + ff.types[atom.type].name +
                        ": neither its residue template nor the <NonbondedForce> gives one");
@@ -109,12 +111,18 @@ OpenMM::Force* add_implicit_solvent(OpenMM::System& system, const ForceField& ff
 
 const char* force_group_name(int group) {
   switch (group) {
-    case kBondGroup: return "bond";
-    case kAngleGroup: return "angle";
-    case kTorsionGroup: return "torsion";
-    case kNonbondedGroup: return "nonbonded";
-    case kImplicitGroup: return "gb";
-    default: return "other";
+    case kBondGroup:
+      return "bond";
+    case kAngleGroup:
+      return "angle";
+    case kTorsionGroup:
+      return "torsion";
+    case kNonbondedGroup:
+      return "nonbonded";
+    case kImplicitGroup:
+      return "gb";
+    default:
+      return "other";
   }
 }
 
@@ -127,9 +135,12 @@ NonbondedModel parse_nonbonded_model(const std::string& name) {
 
 const char* nonbonded_model_name(NonbondedModel model) {
   switch (model) {
-    case NonbondedModel::None: return "none";
-    case NonbondedModel::Soft: return "soft";
-    case NonbondedModel::Full: return "full";
+    case NonbondedModel::None:
+      return "none";
+    case NonbondedModel::Soft:
+      return "soft";
+    case NonbondedModel::Full:
+      return "full";
   }
   return "?";
 }

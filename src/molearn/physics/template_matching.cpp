@@ -116,7 +116,7 @@ Attempt try_template(const ForceField& ff, const ResidueTemplate& t, const Templ
 // Names used by other programs for Amber residue templates.
 std::string amber_alias(const std::string& name) {
   static const std::map<std::string, std::string, std::less<>> aliases = {
-      {"HSD", "HID"}, {"HSE", "HIE"}, {"HSP", "HIP"}, {"HSH", "HIP"}, {"HIH", "HIP"}, {"CYS2", "CYX"},
+      {"HSD", "HID"},  {"HSE", "HIE"},  {"HSP", "HIP"}, {"HSH", "HIP"}, {"HIH", "HIP"}, {"CYS2", "CYX"},
       {"ASPP", "ASH"}, {"GLUP", "GLH"}, {"LSN", "LYN"}, {"NMA", "NME"}, {"NH2", "NHE"}};
   auto it = aliases.find(name);
   return it == aliases.end() ? name : it->second;
@@ -221,8 +221,7 @@ MatchedTopology match_templates(const ForceField& ff, const Topology& topology, 
                      std::to_string(topology.atom_count()) + " atoms");
   const PdbNames& pdb = PdbNames::standard();
   const std::vector<Residue> residues = topology.residues();
-  const std::vector<ResidueTermini> termini =
-      options.termini.empty() ? find_termini(topology, xyz) : options.termini;
+  const std::vector<ResidueTermini> termini = options.termini.empty() ? find_termini(topology, xyz) : options.termini;
   if (termini.size() != residues.size())
     throw InputError("template matching: termini given for " + std::to_string(termini.size()) +
                      " residues, the topology has " + std::to_string(residues.size()));
@@ -256,8 +255,10 @@ MatchedTopology match_templates(const ForceField& ff, const Topology& topology, 
         throw InputError(describe_residue(first) +
                          " is a chain of its own (both N- and C-terminal); force fields have no template for that");
       std::string name = base;
-      if (n_end && has_n) name = "N" + base;
-      else if (c_end && has_c) name = "C" + base;
+      if (n_end && has_n)
+        name = "N" + base;
+      else if (c_end && has_c)
+        name = "C" + base;
       if (ff.find_template(name)) candidates.push_back(name);
     }
     if (candidates.empty()) {
@@ -265,8 +266,8 @@ MatchedTopology match_templates(const ForceField& ff, const Topology& topology, 
         ++skipped[first.res_name];
         continue;
       }
-      throw InputError(describe_residue(first) + ": the force field (" + join(ff.files) +
-                       ") has no template named " + amber_alias(first.res_name));
+      throw InputError(describe_residue(first) + ": the force field (" + join(ff.files) + ") has no template named " +
+                       amber_alias(first.res_name));
     }
 
     std::optional<Attempt> chosen, first_attempt;
@@ -279,8 +280,8 @@ MatchedTopology match_templates(const ForceField& ff, const Topology& topology, 
       if (!first_attempt) first_attempt = std::move(attempt);
     }
     if (!chosen) {
-      std::string message = describe_residue(first) + " does not match template " + first_attempt->templ->name +
-                            " (" + first_attempt->templ->source + ")";
+      std::string message = describe_residue(first) + " does not match template " + first_attempt->templ->name + " (" +
+                            first_attempt->templ->source + ")";
       if (result.reduced) message += " reduced to the selected atoms";
       if (!first_attempt->missing.empty()) message += "; missing atoms: " + join(first_attempt->missing);
       if (!first_attempt->unexpected.empty()) message += "; unexpected atoms: " + join(first_attempt->unexpected);
@@ -333,8 +334,9 @@ MatchedTopology match_templates(const ForceField& ff, const Topology& topology, 
   // A selection without two bonded atoms (e.g. CA only) has no bonded terms
   // and no exclusions: not a force-field energy anyone wants.
   if (result.reduced && result.bonds.empty() && result.atoms.size() > 1)
-    throw InputError("the selected atoms include no two bonded atoms (e.g. CA only), so the force field gives them "
-                     "no bonds, angles or torsions; select bonded atoms such as N,CA,CB,C,O");
+    throw InputError(
+        "the selected atoms include no two bonded atoms (e.g. CA only), so the force field gives them "
+        "no bonds, angles or torsions; select bonded atoms such as N,CA,CB,C,O");
   return result;
 }
 

@@ -60,11 +60,11 @@ struct TemplateOptions {
 
 // One atom of the system with what its template gives it.
 struct MatchedAtom {
-  std::size_t source = 0;    // index of the atom in the input topology
-  int type = -1;             // ForceField::types index
+  std::size_t source = 0;                 // index of the atom in the input topology
+  int type = -1;                          // ForceField::types index
   std::optional<double> template_charge;  // the template's <Atom charge>, if any
-  int residue = 0;           // index of the residue in the input topology
-  int template_atom = 0;     // index of the atom in the full template
+  int residue = 0;                        // index of the residue in the input topology
+  int template_atom = 0;                  // index of the atom in the full template
 };
 
 struct MatchedTopology {
@@ -88,7 +88,7 @@ struct MatchedTopology {
 // template, and when a reduced selection keeps no two bonded atoms (e.g. CA
 // only: no bonded terms at all). A selection without backbone atoms (e.g.
 // CB,CG) is accepted: every residue is then a fragment of its own.
-MatchedTopology match_templates(const ForceField& ff, const Topology& topology,
-                                std::span<const float> xyz_angstrom, const TemplateOptions& options = {});
+MatchedTopology match_templates(const ForceField& ff, const Topology& topology, std::span<const float> xyz_angstrom,
+                                const TemplateOptions& options = {});
 
 }  // namespace molearn

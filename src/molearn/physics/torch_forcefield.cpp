@@ -31,7 +31,8 @@ torch::Tensor safe_sqrt(const torch::Tensor& v) {
 // atan2 with angle 0 and no gradient when both arguments vanish.
 torch::Tensor safe_atan2(const torch::Tensor& y, const torch::Tensor& x) {
   const torch::Tensor ok = (x * x + y * y) > kDegenerate;
-  return torch::where(ok, torch::atan2(torch::where(ok, y, torch::zeros_like(y)), torch::where(ok, x, torch::ones_like(x))),
+  return torch::where(ok,
+                      torch::atan2(torch::where(ok, y, torch::zeros_like(y)), torch::where(ok, x, torch::ones_like(x))),
                       torch::zeros_like(x));
 }
 
@@ -207,9 +208,9 @@ TorchEnergyTerms TorchForceField::terms(const torch::Tensor& xyz_nm) const {
     const Vector n1 = cross(b1, b2), n2 = cross(b2, b3);
     // IUPAC sign, as OpenMM: phi = atan2(|b2| b1.(b2 x b3), (b1 x b2).(b2 x b3)).
     const torch::Tensor phi = safe_atan2(safe_sqrt(norm2(b2)) * dot(b1, n2), dot(n1, n2));
-    e.torsion = (parameter(torsion_k_) *
-                 (1.0 + torch::cos(parameter(torsion_periodicity_) * phi - parameter(torsion_phase_))))
-                    .sum(0);
+    e.torsion =
+        (parameter(torsion_k_) * (1.0 + torch::cos(parameter(torsion_periodicity_) * phi - parameter(torsion_phase_))))
+            .sum(0);
   }
   if (has_soft_core_) {
     e.nonbonded = options_.soft_core == SoftCoreMethod::Kernel && device.is_cpu()

@@ -99,8 +99,8 @@ class TorchForceField {
   TorchForceFieldOptions options_;
   CoordinateScale scale_;
   std::int64_t atoms_ = 0;
-  torch::Tensor bond_atoms_, bond_length_, bond_k_;                             // [nb, 2]; [nb]
-  torch::Tensor angle_atoms_, angle_theta_, angle_k_;                           // [na, 3]; [na]
+  torch::Tensor bond_atoms_, bond_length_, bond_k_;                                // [nb, 2]; [nb]
+  torch::Tensor angle_atoms_, angle_theta_, angle_k_;                              // [na, 3]; [na]
   torch::Tensor torsion_atoms_, torsion_periodicity_, torsion_phase_, torsion_k_;  // [nt, 4]; [nt]
   bool has_soft_core_ = false;
   SoftCoreParameters soft_core_;

@@ -106,8 +106,9 @@ void save_checkpoint(const std::string& path, const CheckpointState& state, Auto
   } catch (const std::exception& e) {
     std::error_code ec;
     std::filesystem::remove(temporary, ec);
-    throw OutputError(path + ": cannot write checkpoint (disk full or folder not writable); the previous "
-                             "checkpoint is kept");
+    throw OutputError(path +
+                      ": cannot write checkpoint (disk full or folder not writable); the previous "
+                      "checkpoint is kept");
   }
   std::error_code ec;
   std::filesystem::rename(temporary, path, ec);

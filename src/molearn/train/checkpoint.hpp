@@ -28,7 +28,7 @@ struct CheckpointState {
   int best_epoch = 0;
   double best_valid_loss = 0;
   int epochs_without_improvement = 0;
-  std::string rng_state;               // the shuffling generator (std::mt19937_64, text)
+  std::string rng_state;                             // the shuffling generator (std::mt19937_64, text)
   nlohmann::json history = nlohmann::json::array();  // one EpochRecord JSON per epoch
 };
 

@@ -16,8 +16,10 @@ namespace {
 std::string attribute_name(std::string name) {
   std::string out;
   for (char c : name) {
-    if (c == '.') out += "__";
-    else out += c;
+    if (c == '.')
+      out += "__";
+    else
+      out += c;
   }
   return out;
 }
@@ -37,14 +39,14 @@ void export_torchscript(const std::string& checkpoint, const std::string& path) 
   torch::jit::Module module("MolearnAutoencoder");
   for (const auto& p : loaded.model->named_parameters())
     module.register_parameter(attribute_name(p.key()), p.value().detach().clone(), false);
-  for (const auto& b : loaded.model->named_buffers()) module.register_buffer(attribute_name(b.key()), b.value().clone());
+  for (const auto& b : loaded.model->named_buffers())
+    module.register_buffer(attribute_name(b.key()), b.value().clone());
   module.register_attribute("mean", c10::FloatType::get(), loaded.state.mean);
   module.register_attribute("std", c10::FloatType::get(), loaded.state.std);
   module.register_attribute("atoms", c10::IntType::get(), loaded.state.model.atoms);
   module.register_attribute("latent_dim", c10::IntType::get(), loaded.state.model.latent_dim);
   module.register_attribute("architecture", c10::StringType::get(), loaded.state.model.architecture);
-  module.register_attribute("topology_json", c10::StringType::get(),
-                            topology_to_json(loaded.state.topology).dump());
+  module.register_attribute("topology_json", c10::StringType::get(), topology_to_json(loaded.state.topology).dump());
   try {
     module.define(torchscript_source(loaded.state.model) + kCommonMethods);
   } catch (const c10::Error& e) {

@@ -58,8 +58,8 @@ torch::Tensor interpolation(const GenerateOptions& options, const LoadedCheckpoi
                        " does not exist (frames are numbered from 0)");
   if (options.steps < 2) throw InputError("--steps must be at least 2 (both ends are included)");
   const auto coords = to_tensors(dataset).coords;
-  const auto ends = loaded.model->encode(coords.index_select(0, torch::tensor({static_cast<std::int64_t>(i),
-                                                                                static_cast<std::int64_t>(j)})));
+  const auto ends = loaded.model->encode(
+      coords.index_select(0, torch::tensor({static_cast<std::int64_t>(i), static_cast<std::int64_t>(j)})));
   const auto alpha = torch::linspace(0, 1, options.steps).unsqueeze(1);
   return ends[0].unsqueeze(0) * (1 - alpha) + ends[1].unsqueeze(0) * alpha;
 }
@@ -70,7 +70,7 @@ GenerateResult generate_structures(const GenerateOptions& options) {
   if (options.latent_points.empty() == !options.interpolate.has_value())
     throw InputError("give either latent points (--latent) or two frames to interpolate between (--interpolate)");
   torch::set_num_threads(options.threads > 0 ? options.threads
-                                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+                                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   const LoadedCheckpoint loaded = load_checkpoint(options.checkpoint);
   auto writer = open_trajectory_writer(options.output, loaded.state.topology);
   torch::NoGradGuard no_grad;

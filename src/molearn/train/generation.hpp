@@ -12,11 +12,11 @@ namespace molearn {
 
 struct GenerateOptions {
   std::string checkpoint;
-  std::vector<std::vector<double>> latent_points;             // decode these
+  std::vector<std::vector<double>> latent_points;                  // decode these
   std::optional<std::pair<std::size_t, std::size_t>> interpolate;  // dataset frames i, j
-  int steps = 10;        // structures along the path, both ends included
-  std::string dataset;   // for --interpolate; default: the dataset the model was trained on
-  std::string output;    // .pdb or .dcd
+  int steps = 10;                                                  // structures along the path, both ends included
+  std::string dataset;  // for --interpolate; default: the dataset the model was trained on
+  std::string output;   // .pdb or .dcd
   int threads = 0;
 };
 

@@ -8,7 +8,7 @@
 namespace molearn {
 
 struct TensorDataset {
-  torch::Tensor coords;  // [frames, 3, atoms], float32, channels first as the models expect
+  torch::Tensor coords;         // [frames, 3, atoms], float32, channels first as the models expect
   torch::Tensor train_indices;  // int64
   torch::Tensor valid_indices;  // int64
 };

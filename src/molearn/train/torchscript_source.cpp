@@ -29,8 +29,8 @@ std::string conv1d_source(const ModelConfig& c) {
   auto residual = [&](std::ostringstream& s, const std::string& block) {
     for (std::int64_t j = 0; j < c.residual_blocks; ++j) {
       const std::string r = block + "__res" + std::to_string(j);
-      s << "    x = x + torch.relu(" << batch_norm("torch.conv1d(x, self." + r + "__conv__weight, None, [1], [1])", r + "__bn")
-        << ")\n";
+      s << "    x = x + torch.relu("
+        << batch_norm("torch.conv1d(x, self." + r + "__conv__weight, None, [1], [1])", r + "__bn") << ")\n";
     }
   };
   std::ostringstream s;
@@ -38,8 +38,8 @@ std::string conv1d_source(const ModelConfig& c) {
   if (padded > c.atoms) s << "    x = torch.constant_pad_nd(x, [0, " << padded - c.atoms << "])\n";
   for (std::int64_t i = 0; i < c.depth; ++i) {
     const std::string b = "down" + std::to_string(i);
-    s << "    x = torch.relu(" << batch_norm("torch.conv1d(x, self." + b + "__conv__weight, None, [2], [1])", b + "__bn")
-      << ")\n";
+    s << "    x = torch.relu("
+      << batch_norm("torch.conv1d(x, self." + b + "__conv__weight, None, [2], [1])", b + "__bn") << ")\n";
     residual(s, b);
   }
   s << "    x = torch.sigmoid(torch.adaptive_avg_pool1d(x, [" << pooled << "]))\n";
@@ -59,7 +59,8 @@ std::string conv1d_source(const ModelConfig& c) {
 }
 
 std::string conv(const std::string& x, const std::string& p, int padding) {
-  return "torch.conv1d(" + x + ", self." + p + "__weight, self." + p + "__bias, [1], [" + std::to_string(padding) + "])";
+  return "torch.conv1d(" + x + ", self." + p + "__weight, self." + p + "__bias, [1], [" + std::to_string(padding) +
+         "])";
 }
 
 // Plain-tensor versions of FoldingNet's fused kernels (models/knn.hpp):
@@ -96,8 +97,8 @@ std::string foldingnet_source(const ModelConfig& c) {
   s << "    idx = self.knn_indices(x, " << k << ")\n";
   s << "    h = torch.cat([x, self.local_covariance(x, idx)], 1)\n";
   for (int i = 1; i <= 3; ++i)
-    s << "    h = torch.relu(" << batch_norm(conv("h", "encoder__conv" + std::to_string(i), 0), "encoder__bn" + std::to_string(i))
-      << ")\n";
+    s << "    h = torch.relu("
+      << batch_norm(conv("h", "encoder__conv" + std::to_string(i), 0), "encoder__bn" + std::to_string(i)) << ")\n";
   for (int g = 1; g <= 2; ++g) {
     const std::string p = "encoder__graph_layer" + std::to_string(g);
     s << "    h = self.neighbours(h, self.knn_indices(h, " << k << ")).max(dim=3)[0]\n";

@@ -30,8 +30,7 @@ void DistributedOptions::read_environment() {
 
 void DistributedOptions::set_master(const std::string& host_port) {
   const auto colon = host_port.rfind(':');
-  if (colon == std::string::npos || colon == 0)
-    throw InputError("--master takes host:port, got '" + host_port + "'");
+  if (colon == std::string::npos || colon == 0) throw InputError("--master takes host:port, got '" + host_port + "'");
   master_address = host_port.substr(0, colon);
   master_port = parse_int(host_port.substr(colon + 1), "--master port");
 }
@@ -52,8 +51,8 @@ nlohmann::json TrainOptions::to_json() const {
 }
 
 nlohmann::json PhysicsOptions::to_json() const {
-  return {{"engine", engine},     {"nonbonded", nonbonded}, {"forcefield", forcefield}, {"platform", platform},
-          {"scale", scale},       {"weight", weight},       {"start_epoch", start_epoch}};
+  return {{"engine", engine}, {"nonbonded", nonbonded}, {"forcefield", forcefield},  {"platform", platform},
+          {"scale", scale},   {"weight", weight},       {"start_epoch", start_epoch}};
 }
 
 }  // namespace molearn

@@ -48,7 +48,7 @@ struct TrainOptions {
   std::string output_dir;  // checkpoints, log.jsonl
   ModelConfig model;       // atoms is filled in from the dataset
   int max_epochs = 100;
-  int patience = 16;  // epochs without validation improvement before stopping; 0 = never stop early
+  int patience = 16;   // epochs without validation improvement before stopping; 0 = never stop early
   int batch_size = 8;  // as Python molearn's examples
   double learning_rate = 1e-3;
   double weight_decay = 1e-4;

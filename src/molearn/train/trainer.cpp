@@ -21,8 +21,8 @@
 namespace molearn {
 
 nlohmann::json EpochRecord::to_json() const {
-  nlohmann::json j = {{"epoch", epoch},         {"train_loss", train_loss}, {"valid_loss", valid_loss},
-                      {"valid_rmsd", valid_rmsd}, {"seconds", seconds},     {"frames_per_second", frames_per_second},
+  nlohmann::json j = {{"epoch", epoch},           {"train_loss", train_loss}, {"valid_loss", valid_loss},
+                      {"valid_rmsd", valid_rmsd}, {"seconds", seconds},       {"frames_per_second", frames_per_second},
                       {"improved", improved}};
   if (train_energy != 0 || valid_energy != 0) {
     j["physics_active"] = physics_active;
@@ -97,9 +97,11 @@ void write_log(const Run& run) {
 // previous one: batch normalisation needs two values per channel (FoldingNet's
 // first decoder stage has a single point for proteins under 128 atoms), and
 // every process needs at least one structure.
-std::vector<std::pair<std::size_t, std::size_t>> batch_bounds(std::size_t frames, std::size_t batch, std::size_t ranks) {
+std::vector<std::pair<std::size_t, std::size_t>> batch_bounds(std::size_t frames, std::size_t batch,
+                                                              std::size_t ranks) {
   std::vector<std::pair<std::size_t, std::size_t>> bounds;
-  for (std::size_t first = 0; first < frames; first += batch) bounds.emplace_back(first, std::min(frames, first + batch));
+  for (std::size_t first = 0; first < frames; first += batch)
+    bounds.emplace_back(first, std::min(frames, first + batch));
   if (bounds.size() > 1 && bounds.back().second - bounds.back().first < std::max<std::size_t>(2, ranks)) {
     bounds[bounds.size() - 2].second = bounds.back().second;
     bounds.pop_back();
@@ -116,9 +118,7 @@ void sum_gradients(Run& run) {
   run.communicator->allreduce_sum(grads);
 }
 
-bool physics_active(const Run& run, int epoch) {
-  return run.energy && epoch >= run.options.physics.start_epoch;
-}
+bool physics_active(const Run& run, int epoch) { return run.energy && epoch >= run.options.physics.start_epoch; }
 
 // Decodes a random point on the segment between each pair of consecutive
 // latent codes of the batch and scores it with the force field. Before the
@@ -273,7 +273,8 @@ void resume(Run& run) {
 TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObserver& observer) {
   check_options(input_options);
   TrainOptions options = input_options;
-  const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads =
+      options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
   Run run(options, observer);
   if (run.dataset.valid_indices.empty())
@@ -292,8 +293,9 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
   run.log_path = (std::filesystem::path(options.output_dir) / "log.jsonl").string();
 
   if (options.distributed.world_size > 1) {
-    run.message("rank " + std::to_string(options.distributed.rank) + " of " + std::to_string(options.distributed.world_size) +
-                ": connecting to " + options.distributed.master_address + ":" + std::to_string(options.distributed.master_port));
+    run.message("rank " + std::to_string(options.distributed.rank) + " of " +
+                std::to_string(options.distributed.world_size) + ": connecting to " +
+                options.distributed.master_address + ":" + std::to_string(options.distributed.master_port));
     run.communicator = connect_ranks(options.distributed);
     if (options.batch_size < options.distributed.world_size)
       throw InputError("--batch-size (" + std::to_string(options.batch_size) + ") must be at least the world size (" +
@@ -307,8 +309,10 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     ~CrossProcessGuard() { set_cross_process_sum({}); }
   } cross_process_guard(run.communicator.get());
 
-  if (options.resume) resume(run);
-  else start_fresh(run);
+  if (options.resume)
+    resume(run);
+  else
+    start_fresh(run);
   if (run.communicator) {
     // Same seed gives the same initial weights, but make sure of it.
     std::vector<torch::Tensor> state;
@@ -322,8 +326,7 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     run.energy = make_interpolation_energy(run.dataset, options.physics);
   }
   run.optimizer = std::make_unique<torch::optim::AdamW>(
-      run.model->parameters(),
-      torch::optim::AdamWOptions(options.learning_rate).weight_decay(options.weight_decay));
+      run.model->parameters(), torch::optim::AdamWOptions(options.learning_rate).weight_decay(options.weight_decay));
   if (options.resume) {
     restore_training_state(run.last_path, *run.optimizer);
     run.message("resuming after epoch " + std::to_string(run.state.epoch) + " from " + run.last_path);
@@ -350,8 +353,10 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     }
     const auto [valid_loss, valid_rmsd] = validate(run);
     if (!std::isfinite(valid_loss))
-      throw TrainingDivergedError("epoch " + std::to_string(epoch) + ": the validation loss is not finite; stopped. "
-                                  "The last good checkpoint is kept: " + run.last_path);
+      throw TrainingDivergedError("epoch " + std::to_string(epoch) +
+                                  ": the validation loss is not finite; stopped. "
+                                  "The last good checkpoint is kept: " +
+                                  run.last_path);
     EpochRecord record{epoch, *train_loss, valid_loss, valid_rmsd, 0, 0, false};
     if (run.energy) {
       record.physics_active = physics_active(run, epoch);

@@ -12,7 +12,7 @@
 namespace molearn {
 
 struct EpochRecord {
-  int epoch = 0;  // 1-based
+  int epoch = 0;          // 1-based
   double train_loss = 0;  // MSE in scaled units
   double valid_loss = 0;  // MSE in scaled units, model in eval mode
   double valid_rmsd = 0;  // Å, un-scaled, mean over validation structures
