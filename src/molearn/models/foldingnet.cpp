@@ -119,16 +119,15 @@ DecoderLayerImpl::DecoderLayerImpl(std::int64_t in_points, std::int64_t out_poin
       fold2(register_module("fold2", FoldingLayer(in_channels + out_channels + 1, 512, out_channels))),
       out_points_(out_points),
       repeats_(out_points / in_points) {
-  TORCH_CHECK(out_points % in_points == 0, "DecoderLayer: ", out_points, " points are not a multiple of ",
-              in_points);
+  TORCH_CHECK(out_points % in_points == 0, "DecoderLayer: ", out_points, " points are not a multiple of ", in_points);
 }
 
 torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, bool plain) {
   const std::int64_t batch = x.size(0);
   // The 1D folding grid; cheap to rebuild, and not a buffer so that state
   // dicts carry exactly the parameters Python molearn has.
-  auto grid = torch::linspace(-0.5, 0.5, out_points_, x.options()).view({1, 1, out_points_}).expand(
-      {batch, 1, out_points_});
+  auto grid =
+      torch::linspace(-0.5, 0.5, out_points_, x.options()).view({1, 1, out_points_}).expand({batch, 1, out_points_});
   auto code = x.repeat_interleave(repeats_, /*dim=*/2);  // [B, C, out_points]
   auto recon1 = fold1->forward(torch::cat({grid, code}, 1), plain);
   return recon1 + fold2->forward(torch::cat({grid, code, recon1}, 1), plain);
@@ -147,7 +146,7 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& z, bool plain) {
   h = layer1->forward(h, plain);
   h = layer2->forward(h, plain);
   h = layer3->forward(h, plain);
-  h = layer4->forward(h, plain);  // [B, 3, 128 s] with 128 s > points
+  h = layer4->forward(h, plain);                // [B, 3, 128 s] with 128 s > points
   return h.narrow(2, 0, points_).contiguous();  // crop to the real atoms
 }
 

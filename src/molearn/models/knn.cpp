@@ -96,10 +96,10 @@ void check_cpu_float(const torch::Tensor& x, const char* what) {
 // from our own kernels in the model, but a bad index here would be an
 // out-of-bounds read, so they are range-checked (cheap next to the kernels).
 torch::Tensor checked_indices(const torch::Tensor& idx, const torch::Tensor& x, const char* what) {
-  TORCH_CHECK(idx.dim() == 3 && idx.scalar_type() == torch::kLong, what,
-              ": indices must be int64 [B, M, k], got ", idx.sizes(), " ", idx.scalar_type());
-  TORCH_CHECK(idx.size(0) == x.size(0) && idx.size(2) >= 1, what, ": indices ", idx.sizes(),
-              " do not match input ", x.sizes());
+  TORCH_CHECK(idx.dim() == 3 && idx.scalar_type() == torch::kLong, what, ": indices must be int64 [B, M, k], got ",
+              idx.sizes(), " ", idx.scalar_type());
+  TORCH_CHECK(idx.size(0) == x.size(0) && idx.size(2) >= 1, what, ": indices ", idx.sizes(), " do not match input ",
+              x.sizes());
   TORCH_CHECK(idx.device().is_cpu(), what, ": expected CPU indices");
   if (idx.numel() > 0) {
     auto [lo, hi] = torch::aminmax(idx);
@@ -467,8 +467,7 @@ void neighbour_max_forward_kernel(const torch::Tensor& x, const torch::Tensor& i
 }
 
 template <typename T>
-void neighbour_max_backward_kernel(const torch::Tensor& grad_out, const torch::Tensor& arg,
-                                   torch::Tensor& grad_x) {
+void neighbour_max_backward_kernel(const torch::Tensor& grad_out, const torch::Tensor& arg, torch::Tensor& grad_x) {
   const std::int64_t BC = grad_out.size(0) * grad_out.size(1), M = grad_out.size(2);
   const std::int64_t N = grad_x.size(2);
   const T* gp = grad_out.data_ptr<T>();
@@ -664,8 +663,8 @@ torch::Tensor local_covariance(const torch::Tensor& x, const torch::Tensor& idx)
 torch::Tensor knn_indices_reference(const torch::Tensor& x_in, std::int64_t k) {
   torch::NoGradGuard no_grad;
   auto x = x_in.detach();
-  auto sq = x.pow(2).sum(1);                               // [B, N]
-  auto gram = torch::bmm(x.transpose(1, 2), x);            // [B, N, N]
+  auto sq = x.pow(2).sum(1);                                 // [B, N]
+  auto gram = torch::bmm(x.transpose(1, 2), x);              // [B, N, N]
   auto dist = sq.unsqueeze(2) + sq.unsqueeze(1) - 2 * gram;  // [B, N, N]
   return std::get<1>(dist.topk(k, /*dim=*/-1, /*largest=*/false, /*sorted=*/true));
 }
@@ -682,7 +681,7 @@ torch::Tensor local_covariance_reference(const torch::Tensor& x, const torch::Te
   auto flat = idx.reshape({B, 1, N * k}).expand({B, 3, N * k});
   auto p = x.gather(2, flat).view({B, 3, N, k});
   auto y = (p - p.mean(3, /*keepdim=*/true)).permute({0, 2, 1, 3});  // [B, N, 3, k]
-  auto cov = torch::matmul(y, y.transpose(2, 3));                     // [B, N, 3, 3]
+  auto cov = torch::matmul(y, y.transpose(2, 3));                    // [B, N, 3, 3]
   return cov.reshape({B, N, 9}).permute({0, 2, 1}).contiguous();
 }
 
