@@ -9,14 +9,15 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
+import mlds  # noqa: E402
 from molearn_testing import read_log, Checks, molearn_bin, run, source_dir, temp_dir  # noqa: E402
 
 checks = Checks("train cli")
 fixtures = os.path.join(source_dir(), "examples", "data")
 EPOCHS = 5
-
-
 
 
 def train_args(data, out, *extra):
@@ -71,12 +72,35 @@ with temp_dir() as tmp:
     code, out, _ = run("generate", best, "--latent", "0,0", "--latent", "1,1", "-o", os.path.join(tmp, "p.dcd"))
     checks.check("wrote 2 structures x 326 atoms" in out, f"generate --latent writes a DCD: {out.strip()}")
 
+    # Reconstruction: the printed RMSDs are those of the written structures against the dataset, and
+    # over the validation frames they average to the RMSD the trainer logged for the best epoch.
+    rec_pdb = os.path.join(tmp, "reconstructed.pdb")
+    code, out, _ = run("generate", best, "--reconstruct", "-o", rec_pdb)
+    printed = [float(l.split()[4]) for l in out.splitlines() if l.startswith("frame ")]
+    header, scaled = mlds.load(data)
+    frames_a = scaled.astype(np.float64) * header["std"] + header["mean"]
+    with open(rec_pdb) as f:
+        xyz = [[float(l[30:38]), float(l[38:46]), float(l[46:54])] for l in f if l.startswith("ATOM")]
+    rec = np.array(xyz).reshape(frames_a.shape)
+    measured = np.sqrt(((rec - frames_a) ** 2).sum(axis=2).mean(axis=1))
+    checks.check(len(printed) == len(measured) and np.abs(measured - printed).max() < 2e-3,
+                 f"--reconstruct prints each frame's RMSD to its written reconstruction "
+                 f"(worst difference {np.abs(measured - np.array(printed)).max():.2g} A, PDB rounding)")
+    best_record = [r for r in log if r["improved"]][-1]
+    valid_mean = float(np.mean([printed[i] for i in header["split"]["valid"]]))
+    checks.check(abs(valid_mean - best_record["valid_rmsd"]) < 1e-3 * best_record["valid_rmsd"],
+                 f"validation frames reconstruct at the logged RMSD: {valid_mean:.4f} vs "
+                 f"{best_record['valid_rmsd']:.4f} A (epoch {best_record['epoch']})")
+    checks.check(f"over {len(measured)} frames" in out, "--reconstruct prints a summary line")
+
     # Bad input.
     bad = os.path.join(tmp, "bad")
     os.makedirs(bad)
     for what, args, fragments in [
         ("latent point of the wrong dimension", ["generate", best, "--latent", "1,2,3", "-o",
                                                  os.path.join(bad, "x.pdb")], ["3 values", "2 dimensions"]),
+        ("two sources of latent points", ["generate", best, "--reconstruct", "--latent", "0,0", "-o",
+                                          os.path.join(bad, "x.pdb")], ["give one of"]),
         ("interpolation frame out of range", ["generate", best, "--interpolate", "0,99", "-o",
                                               os.path.join(bad, "x.pdb")], ["frame 99"]),
         ("checkpoint that is not one", ["generate", data, "--latent", "0,0", "-o", os.path.join(bad, "x.pdb")],

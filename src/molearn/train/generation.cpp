@@ -45,40 +45,88 @@ torch::Tensor latent_tensor(const std::vector<std::vector<double>>& points, std:
   return z;
 }
 
-torch::Tensor interpolation(const GenerateOptions& options, const LoadedCheckpoint& loaded) {
-  const std::string path = options.dataset.empty() ? loaded.state.dataset_path : options.dataset;
-  const Dataset dataset = read_dataset(path);
+std::string dataset_path(const GenerateOptions& options, const LoadedCheckpoint& loaded) {
+  return options.dataset.empty() ? loaded.state.dataset_path : options.dataset;
+}
+
+Dataset dataset_for(const GenerateOptions& options, const LoadedCheckpoint& loaded) {
+  const std::string path = dataset_path(options, loaded);
+  Dataset dataset = read_dataset(path);
   if (static_cast<std::int64_t>(dataset.atom_count()) != loaded.state.model.atoms)
     throw InputError(path + ": has " + std::to_string(dataset.atom_count()) + " atoms, the model was trained on " +
                      std::to_string(loaded.state.model.atoms));
+  return dataset;
+}
+
+// Coordinates of a dataset in the checkpoint's scaling: a dataset given with
+// --data may have been scaled differently from the training one.
+torch::Tensor scaled_for_model(const Dataset& dataset, const LoadedCheckpoint& loaded) {
+  const auto coords = to_tensors(dataset).coords;
+  return ((coords * dataset.std + dataset.mean) - loaded.state.mean) / loaded.state.std;
+}
+
+torch::Tensor interpolation(const GenerateOptions& options, const LoadedCheckpoint& loaded) {
+  const Dataset dataset = dataset_for(options, loaded);
   const auto [i, j] = *options.interpolate;
   for (std::size_t f : {i, j})
     if (f >= dataset.frame_count)
-      throw InputError(path + ": has " + std::to_string(dataset.frame_count) + " frames; frame " + std::to_string(f) +
-                       " does not exist (frames are numbered from 0)");
+      throw InputError(dataset_path(options, loaded) + ": has " + std::to_string(dataset.frame_count) +
+                       " frames; frame " + std::to_string(f) + " does not exist (frames are numbered from 0)");
   if (options.steps < 2) throw InputError("--steps must be at least 2 (both ends are included)");
-  const auto coords = to_tensors(dataset).coords;
+  const auto coords = scaled_for_model(dataset, loaded);
   const auto ends = loaded.model->encode(
       coords.index_select(0, torch::tensor({static_cast<std::int64_t>(i), static_cast<std::int64_t>(j)})));
   const auto alpha = torch::linspace(0, 1, options.steps).unsqueeze(1);
   return ends[0].unsqueeze(0) * (1 - alpha) + ends[1].unsqueeze(0) * alpha;
 }
 
+struct Reconstruction {
+  torch::Tensor latent;  // [F, latent_dim]
+  torch::Tensor rmsd;    // [F], Å
+};
+
+// Encodes every frame in chunks (bounded memory for long trajectories) and
+// measures how far each decoded structure is from its frame.
+Reconstruction reconstruction(const GenerateOptions& options, const LoadedCheckpoint& loaded) {
+  const Dataset dataset = dataset_for(options, loaded);
+  const auto coords = scaled_for_model(dataset, loaded);
+  constexpr std::int64_t kChunk = 16;
+  std::vector<torch::Tensor> latents, rmsds;
+  for (std::int64_t start = 0; start < coords.size(0); start += kChunk) {
+    const auto x = coords.slice(0, start, std::min(start + kChunk, coords.size(0)));
+    const auto z = loaded.model->encode(x);
+    latents.push_back(z);
+    rmsds.push_back(rmsd_angstrom(loaded.model->decode(z), x, loaded.state.std));
+  }
+  return {torch::cat(latents), torch::cat(rmsds)};
+}
+
 }  // namespace
 
 GenerateResult generate_structures(const GenerateOptions& options) {
-  if (options.latent_points.empty() == !options.interpolate.has_value())
-    throw InputError("give either latent points (--latent) or two frames to interpolate between (--interpolate)");
+  const int sources =
+      int(!options.latent_points.empty()) + int(options.interpolate.has_value()) + int(options.reconstruct);
+  if (sources != 1)
+    throw InputError(
+        "give one of: latent points (--latent), two frames to interpolate between (--interpolate), or "
+        "--reconstruct");
   torch::set_num_threads(options.threads > 0 ? options.threads
                                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   const LoadedCheckpoint loaded = load_checkpoint(options.checkpoint);
   auto writer = open_trajectory_writer(options.output, loaded.state.topology);
   torch::NoGradGuard no_grad;
-  const torch::Tensor z = options.interpolate ? interpolation(options, loaded)
-                                              : latent_tensor(options.latent_points, loaded.state.model.latent_dim);
+  GenerateResult result;
+  torch::Tensor z;
+  if (options.reconstruct) {
+    const Reconstruction r = reconstruction(options, loaded);
+    z = r.latent;
+    result.rmsd.assign(r.rmsd.data_ptr<float>(), r.rmsd.data_ptr<float>() + r.rmsd.numel());
+  } else {
+    z = options.interpolate ? interpolation(options, loaded)
+                            : latent_tensor(options.latent_points, loaded.state.model.latent_dim);
+  }
   // [B, 3, N] scaled -> [B, N, 3] in Å.
   const auto xyz = (loaded.model->decode(z) * loaded.state.std + loaded.state.mean).permute({0, 2, 1}).contiguous();
-  GenerateResult result;
   result.atoms = loaded.state.topology.atom_count();
   for (std::int64_t b = 0; b < xyz.size(0); ++b) {
     Frame frame;

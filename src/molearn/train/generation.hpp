@@ -15,7 +15,8 @@ struct GenerateOptions {
   std::vector<std::vector<double>> latent_points;                  // decode these
   std::optional<std::pair<std::size_t, std::size_t>> interpolate;  // dataset frames i, j
   int steps = 10;                                                  // structures along the path, both ends included
-  std::string dataset;  // for --interpolate; default: the dataset the model was trained on
+  bool reconstruct = false;                                        // encode and decode every frame of the dataset
+  std::string dataset;  // for --interpolate/--reconstruct; default: the dataset the model was trained on
   std::string output;   // .pdb or .dcd
   int threads = 0;
 };
@@ -24,8 +25,10 @@ struct GenerateResult {
   std::size_t structures = 0;
   std::size_t atoms = 0;
   std::vector<std::vector<double>> latent_points;  // the points decoded
+  std::vector<double> rmsd;  // --reconstruct: Å between each frame and its reconstruction (no refitting)
 };
 
+// Exactly one of latent_points, interpolate and reconstruct must be given.
 // Throws InputError (wrong latent dimension, frame index out of range, a
 // dataset from another topology) and OutputError.
 GenerateResult generate_structures(const GenerateOptions& options);
