@@ -78,7 +78,7 @@ TEST(SystemBuilder, ForceGroupsOfEachModel) {
   EXPECT_EQ(find_force<OpenMM::NonbondedForce>(*soft), nullptr);
   const auto* core = find_force<OpenMM::CustomNonbondedForce>(*soft);
   ASSERT_NE(core, nullptr);
-  EXPECT_EQ(core->getEnergyFunction(), "C/((r/0.2)^4+1)");
+  EXPECT_EQ(core->getEnergyFunction(), kSoftCoreExpression);
   EXPECT_EQ(core->getGlobalParameterName(0), "C");
   EXPECT_DOUBLE_EQ(core->getGlobalParameterDefaultValue(0), 1.0);
   EXPECT_EQ(static_cast<std::size_t>(core->getNumExclusions()),

@@ -444,6 +444,28 @@ TEST(TorchForceField, RefusesWhatItCannotCompute) {
   EXPECT_THROW(ok.terms(torch::zeros({1, 3, 326})), InputError);
 }
 
+// A System written by Python molearn spells the soft core as C/((r/0.2)^4+1);
+// ours spells the same function with two squares (faster in OpenMM).
+TEST(TorchForceField, ReadsPythonMolearnSpellingOfTheSoftCore) {
+  const Dataset& d = nmr_dataset();
+  auto system = dataset_system(d, NonbondedModel::Soft);
+  for (int i = 0; i < system->getNumForces(); ++i)
+    if (auto* core = dynamic_cast<OpenMM::CustomNonbondedForce*>(&system->getForce(i)))
+      core->setEnergyFunction(kMolearnSoftCoreExpression);
+  TorchForceFieldOptions o;
+  o.dtype = torch::kDouble;
+  TorchForceField python_spelling(*system, {d.mean, d.std}, o);
+  TorchForceField ours(d, o);
+  const torch::Tensor decoded = with_noise(decoded_frames(d, 0, 2), 0.1, d.std, 3);
+  const torch::Tensor e_python = python_spelling.energy(decoded), e_ours = ours.energy(decoded);
+  EXPECT_LT(relative_error(e_python, e_ours), 1e-12);
+  EXPECT_GT(python_spelling.terms(decoded_to_nm(decoded, python_spelling.scale(), torch::kDouble))
+                .nonbonded.abs()
+                .min()
+                .item<double>(),
+            1.0);
+}
+
 TEST(TorchForceField, BondedOnlyModel) {
   const Dataset& d = nmr_dataset();
   TorchForceFieldOptions o;

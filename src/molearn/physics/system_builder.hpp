@@ -42,7 +42,11 @@ const char* nonbonded_model_name(NonbondedModel model);
 // with C = 1 kJ/mol: the script `soft_xml_script` in Python molearn's
 // molearn/trainers/openmm_physics_trainer.py (Degiacomi-Lab/molearn), which
 // sets the global parameter C to 1.0 and excludes 1-2 and 1-3 pairs.
-inline constexpr const char* kSoftCoreExpression = "C/((r/0.2)^4+1)";
+inline constexpr const char* kMolearnSoftCoreExpression = "C/((r/0.2)^4+1)";
+// The same function as OpenMM evaluates it for us: Lepton turns x^2 into a
+// multiplication but r^4 into pow(), so two squares make each pair 1.6x
+// cheaper on OpenMM 7.7's CPU and Reference platforms (measured on MurD).
+inline constexpr const char* kSoftCoreExpression = "C/(1+u^2); u=(r/0.2)^2";
 inline constexpr double kSoftCoreStrength = 1.0;  // C, kJ/mol
 
 struct SystemOptions {

@@ -69,10 +69,11 @@ torch::Tensor real_tensor(const std::vector<double>& values, torch::Dtype dtype)
 }
 
 // The soft core's parameters, after checking that the force is exactly
-// molearn's soft core: its expression, no per-particle parameters, no
+// molearn's soft core: its expression (ours or Python molearn's), no per-particle parameters, no
 // cutoff, one global parameter C.
 SoftCoreParameters read_soft_core(const OpenMM::CustomNonbondedForce& force) {
-  if (strip_spaces(force.getEnergyFunction()) != strip_spaces(kSoftCoreExpression))
+  const std::string expression = strip_spaces(force.getEnergyFunction());
+  if (expression != strip_spaces(kSoftCoreExpression) && expression != strip_spaces(kMolearnSoftCoreExpression))
     throw InputError("torch force field: only the soft core " + std::string(kSoftCoreExpression) +
                      " is supported as a CustomNonbondedForce, not " + force.getEnergyFunction());
   if (force.getNonbondedMethod() != OpenMM::CustomNonbondedForce::NoCutoff)
