@@ -12,6 +12,7 @@
 #include "molearn/core/error.hpp"
 #include "molearn/physics/bond_graph.hpp"
 #include "molearn/physics/energy_evaluator.hpp"
+#include "molearn/physics/openmm_platform.hpp"
 #include "molearn/physics/structure_matching.hpp"
 #include "molearn/physics/system_builder.hpp"
 #include "molearn/physics/system_xml.hpp"
@@ -205,6 +206,30 @@ TEST(EnergyEvaluation, OverlappingAtoms) {
     EXPECT_FALSE(full.evaluate(xyz, true).energies_finite()) << platform;
     EXPECT_FALSE(full.evaluate(xyz).finite()) << platform;
   }
+}
+
+// "auto" follows the measurements in docs/physics.md: the CPU platform only
+// for cutoffs and generalised Born.
+TEST(EnergyEvaluation, AutoPlatformFollowsTheModel) {
+  const MatchedTopology reduced = match_structure(amber(), villin().topology, villin().xyz, "N,CA,CB,C,O");
+  const MatchedTopology full_atom = match_structure(amber(), villin().topology, villin().xyz);
+  auto platform_for = [](const MatchedTopology& m, NonbondedModel model, double cutoff, bool obc2) {
+    SystemOptions options;
+    options.nonbonded = model;
+    options.nonbonded_cutoff_nm = cutoff;
+    options.implicit_obc2 = obc2;
+    return resolve_platform_name("auto", *build_system(amber(), m, options));
+  };
+  EXPECT_EQ(platform_for(reduced, NonbondedModel::Soft, 0, false), "Reference");
+  EXPECT_EQ(platform_for(reduced, NonbondedModel::None, 0, false), "Reference");
+  EXPECT_EQ(platform_for(full_atom, NonbondedModel::Full, 0, false), "Reference");
+  EXPECT_EQ(platform_for(reduced, NonbondedModel::Soft, 1.5, false), "CPU");
+  EXPECT_EQ(platform_for(full_atom, NonbondedModel::Full, 1.5, false), "CPU");
+  EXPECT_EQ(platform_for(full_atom, NonbondedModel::Full, 0, true), "CPU");
+  OpenMM::System any;
+  EXPECT_EQ(resolve_platform_name("CPU", any), "CPU");
+  EXPECT_EQ(EnergyEvaluator(build_system(amber(), reduced, {}), "auto").platform(), "Reference");
+  EXPECT_THROW(EnergyEvaluator(build_system(amber(), reduced, {}), "CUDA-that-is-not-here"), InputError);
 }
 
 TEST(EnergyEvaluation, BadCoordinatesAreInputErrors) {

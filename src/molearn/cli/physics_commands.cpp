@@ -32,7 +32,7 @@ struct EnergyArgs {
   std::string input;
   std::string topology;
   PhysicsArgs physics;
-  std::string platform = "CPU";
+  std::string platform = "auto";
   bool json = false;
   std::string forces_npy;
 };
@@ -57,7 +57,7 @@ void run_energy(const EnergyArgs& args) {
   if (!args.json)
     std::printf("%s: %zu atoms%s; %s; %s; %s platform (energies in kJ/mol)\n", args.input.c_str(), matched.size(),
                 matched.reduced ? " (reduced templates)" : "", joined(ff.files).c_str(),
-                describe_model(options, ff).c_str(), args.platform.c_str());
+                describe_model(options, ff).c_str(), evaluator.platform().c_str());
 
   std::vector<float> forces;
   std::vector<float> xyz(3 * sources.size());
@@ -137,9 +137,10 @@ void add_energy_command(CLI::App& app) {
                   "Energy of a reduced system: atom names (e.g. N,CA,CB,C,O, as Python molearn's physics loss) or "
                   "backbone, heavy, protein, all; templates keep only these atoms. Default: every atom of every "
                   "residue the force field has a template for");
-  cmd->add_option("--platform", args->platform, "OpenMM platform: CPU or Reference (double precision)")
+  cmd->add_option("--platform", args->platform,
+                  "OpenMM platform: auto (the faster for the model, see docs/physics.md), CPU or Reference")
       ->capture_default_str()
-      ->check(CLI::IsMember({"CPU", "Reference"}));
+      ->check(CLI::IsMember({"auto", "CPU", "Reference"}));
   cmd->add_flag("--json", args->json, "One JSON object per frame (non-finite energies are null)");
   cmd->add_option("--forces", args->forces_npy,
                   "Also write the forces as a NumPy array [frames, atoms, 3] in kJ/mol/nm (atoms of the system, "

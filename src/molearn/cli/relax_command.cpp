@@ -103,9 +103,10 @@ void add_relax_command(CLI::App& app) {
   cmd->add_option("--temperature", args->relax.temperature_k, "Temperature of the dynamics, K")->capture_default_str();
   cmd->add_option("--timestep", args->relax.timestep_fs, "Time step of the dynamics, fs")->capture_default_str();
   cmd->add_option("--seed", args->relax.seed, "Seed of the Langevin thermostat")->capture_default_str();
-  cmd->add_option("--platform", args->relax.platform, "OpenMM platform: CPU or Reference")
+  cmd->add_option("--platform", args->relax.platform,
+                  "OpenMM platform: auto (the faster for the model), CPU or Reference")
       ->capture_default_str()
-      ->check(CLI::IsMember({"CPU", "Reference"}));
+      ->check(CLI::IsMember({"auto", "CPU", "Reference"}));
   cmd->footer(
       "Examples:\n"
       "  molearn relax path.pdb -o path-relaxed.pdb --steps 500\n"

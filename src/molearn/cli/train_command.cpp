@@ -134,9 +134,10 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--physics-start", options->physics.start_epoch,
                   "First epoch whose loss includes the energy (before: only logged)")
       ->capture_default_str();
-  cmd->add_option("--platform", options->physics.platform, "OpenMM platform of --physics openmm: CPU or Reference")
+  cmd->add_option("--platform", options->physics.platform,
+                  "OpenMM platform of --physics openmm: auto (the faster for the model), CPU or Reference")
       ->capture_default_str()
-      ->check(CLI::IsMember({"CPU", "Reference"}));
+      ->check(CLI::IsMember({"auto", "CPU", "Reference"}));
   cmd->add_option("--world-size", args->world_size,
                   "Processes of a data-parallel run (also WORLD_SIZE); --batch-size is the global batch");
   cmd->add_option("--rank", args->rank, "This process's rank, 0 .. world size - 1 (also RANK)");

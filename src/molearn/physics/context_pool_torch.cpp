@@ -24,14 +24,14 @@ struct ContextPool::Worker {
 };
 
 ContextPool::ContextPool(const OpenMM::System& system, const std::string& platform, int workers)
-    : atoms_(static_cast<std::size_t>(system.getNumParticles())), platform_(platform) {
+    : atoms_(static_cast<std::size_t>(system.getNumParticles())), platform_(resolve_platform_name(platform, system)) {
   if (atoms_ == 0) throw InputError("context pool: the system has no atoms");
   if (workers < 1) throw InputError("context pool: at least one worker is needed");
-  OpenMM::Platform& p = openmm_platform(platform);
+  OpenMM::Platform& p = openmm_platform(platform_);
   // One thread per Context: the pool parallelises over structures, and
   // OpenMM's own threads would compete with the other workers for the cores.
   const std::map<std::string, std::string> properties =
-      platform == "CPU" ? std::map<std::string, std::string>{{"Threads", "1"}} : std::map<std::string, std::string>{};
+      platform_ == "CPU" ? std::map<std::string, std::string>{{"Threads", "1"}} : std::map<std::string, std::string>{};
   for (int w = 0; w < workers; ++w) {
     auto worker = std::make_unique<Worker>();
     // Each Context gets a System of its own: a Context keeps a reference to

@@ -25,10 +25,10 @@ namespace molearn {
 
 class ContextPool {
  public:
-  // Copies `system` once per worker (XmlSerializer clone). `platform`: "CPU"
+  // Copies `system` once per worker (XmlSerializer clone). `platform`: "auto", "CPU"
   // (each Context gets one thread) or "Reference". Throws InputError for an
   // unavailable platform, an empty system or workers < 1.
-  ContextPool(const OpenMM::System& system, const std::string& platform = "CPU", int workers = 1);
+  ContextPool(const OpenMM::System& system, const std::string& platform = "auto", int workers = 1);
   ~ContextPool();
   ContextPool(const ContextPool&) = delete;
   ContextPool& operator=(const ContextPool&) = delete;

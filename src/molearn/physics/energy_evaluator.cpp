@@ -25,9 +25,10 @@ bool EnergyResult::forces_finite() const {
 }
 
 EnergyEvaluator::EnergyEvaluator(std::unique_ptr<OpenMM::System> system, const std::string& platform)
-    : system_(std::move(system)), platform_(platform) {
+    : system_(std::move(system)) {
   if (!system_ || system_->getNumParticles() == 0) throw InputError("energy evaluation: the system has no atoms");
-  OpenMM::Platform& p = openmm_platform(platform);
+  platform_ = resolve_platform_name(platform, *system_);
+  OpenMM::Platform& p = openmm_platform(platform_);
   std::set<int> groups;
   for (int i = 0; i < system_->getNumForces(); ++i) groups.insert(system_->getForce(i).getForceGroup());
   groups_.assign(groups.begin(), groups.end());

@@ -39,9 +39,9 @@ struct EnergyResult {
 // evaluator per thread.
 class EnergyEvaluator {
  public:
-  // `platform`: "CPU" (default) or "Reference" (double precision, slow).
-  // Throws InputError for an unavailable platform.
-  explicit EnergyEvaluator(std::unique_ptr<OpenMM::System> system, const std::string& platform = "CPU");
+  // `platform`: "auto" (resolve_platform_name), "CPU" or "Reference"
+  // (double precision). Throws InputError for an unavailable platform.
+  explicit EnergyEvaluator(std::unique_ptr<OpenMM::System> system, const std::string& platform = "auto");
   ~EnergyEvaluator();
   EnergyEvaluator(const EnergyEvaluator&) = delete;
   EnergyEvaluator& operator=(const EnergyEvaluator&) = delete;

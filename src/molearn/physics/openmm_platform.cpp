@@ -25,4 +25,20 @@ OpenMM::Platform& openmm_platform(const std::string& name) {
   }
 }
 
+std::string resolve_platform_name(const std::string& name, const OpenMM::System& system) {
+  if (name != "auto") return name;
+  for (int i = 0; i < system.getNumForces(); ++i) {
+    const OpenMM::Force& force = system.getForce(i);
+    if (dynamic_cast<const OpenMM::GBSAOBCForce*>(&force) || dynamic_cast<const OpenMM::CustomGBForce*>(&force))
+      return "CPU";
+    if (const auto* nb = dynamic_cast<const OpenMM::NonbondedForce*>(&force);
+        nb && nb->getNonbondedMethod() != OpenMM::NonbondedForce::NoCutoff)
+      return "CPU";
+    if (const auto* custom = dynamic_cast<const OpenMM::CustomNonbondedForce*>(&force);
+        custom && custom->getNonbondedMethod() != OpenMM::CustomNonbondedForce::NoCutoff)
+      return "CPU";
+  }
+  return "Reference";
+}
+
 }  // namespace molearn

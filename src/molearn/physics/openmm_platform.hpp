@@ -7,12 +7,20 @@
 
 namespace OpenMM {
 class Platform;
-}
+class System;
+}  // namespace OpenMM
 
 namespace molearn {
 
 // Loads OpenMM's plugins (once per process) and returns the named platform
 // ("CPU" or "Reference"). Throws InputError for an unknown or unavailable one.
 OpenMM::Platform& openmm_platform(const std::string& name);
+
+// "auto" becomes the platform measured fastest for this kind of System
+// (docs/physics.md): OpenMM 7.7's CPU platform pays off only with cutoffs
+// (neighbour lists) or generalised Born; for all-pairs soft cores and
+// NoCutoff Coulomb/LJ the Reference platform is as fast per structure and
+// scales better when several Contexts run at once. Other names pass through.
+std::string resolve_platform_name(const std::string& name, const OpenMM::System& system);
 
 }  // namespace molearn

@@ -30,7 +30,7 @@ Relaxer::Relaxer(std::unique_ptr<OpenMM::System> system, const RelaxOptions& opt
                                                                        options_.timestep_fs / 1000.0);
   integrator->setRandomNumberSeed(options_.seed);
   integrator_ = std::move(integrator);
-  context_ = std::make_unique<OpenMM::Context>(*system_, *integrator_, openmm_platform(options_.platform));
+  context_ = std::make_unique<OpenMM::Context>(*system_, *integrator_, openmm_platform(resolve_platform_name(options_.platform, *system_)));
 }
 
 Relaxer::~Relaxer() = default;

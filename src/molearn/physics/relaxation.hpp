@@ -26,7 +26,7 @@ struct RelaxOptions {
   double timestep_fs = 1.0;  // 1 fs: generated models have no constraints
   double friction_per_ps = 1.0;
   int seed = 1;  // Langevin random seed (0 lets OpenMM choose)
-  std::string platform = "CPU";
+  std::string platform = "auto";  // see resolve_platform_name
 };
 
 struct RelaxResult {

@@ -30,7 +30,7 @@ struct PhysicsOptions {
   std::string engine = "none";  // none, openmm (Context pool) or torch (differentiable force field)
   std::string nonbonded = "soft";
   std::vector<std::string> forcefield;  // empty: amber14/protein.ff14SB.xml
-  std::string platform = "CPU";         // OpenMM platform of the openmm engine
+  std::string platform = "auto";        // OpenMM platform of the openmm engine (resolve_platform_name)
   // Adaptive weighting (Python molearn's published scheme): the physics term
   // is `scale` times the reconstruction term, s = scale * MSE / mean(E),
   // computed without gradient every step. A fixed `weight` W > 0 replaces it:
