@@ -72,7 +72,10 @@ void run_relax(const RelaxArgs& args) {
     Frame out;
     out.xyz = result.xyz_angstrom;
     writer->write(out);
-    std::printf("frame %zu: %.2f -> %.2f kJ/mol\n", index, result.energy_before, result.energy_after);
+    std::printf("frame %zu: %.2f -> %.2f kJ/mol", index, result.energy_before, result.energy_after);
+    if (result.separated_atoms > 0)
+      std::printf(" (%zu atoms on top of others were first moved 0.01 A apart)", result.separated_atoms);
+    std::printf("\n");
     std::fflush(stdout);
     ++index;
   } while (reader->read(frame));

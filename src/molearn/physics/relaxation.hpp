@@ -25,7 +25,7 @@ struct RelaxOptions {
   double temperature_k = 300.0;
   double timestep_fs = 1.0;  // 1 fs: generated models have no constraints
   double friction_per_ps = 1.0;
-  int seed = 1;  // Langevin random seed (0 lets OpenMM choose)
+  int seed = 1;                   // Langevin random seed (0 lets OpenMM choose)
   std::string platform = "auto";  // see resolve_platform_name
 };
 
@@ -33,6 +33,9 @@ struct RelaxResult {
   std::vector<float> xyz_angstrom;
   double energy_before = 0;  // kJ/mol
   double energy_after = 0;
+  // Atoms that sat exactly on another atom and were moved 0.01 Å apart first
+  // (see separate_coincident_atoms).
+  std::size_t separated_atoms = 0;
 };
 
 // Owns a System and a Context; relaxes one conformation at a time.
