@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <string>
 
 #include "molearn/data/dataset_file.hpp"
@@ -16,29 +17,45 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-}  // namespace
+constexpr const char* kUsage =
+    "usage: molearn_bench_foldingnet (--atoms N | --dataset D.mlds) [--model foldingnet|conv1d] [--batch 16]\n"
+    "                                [--threads 2] [--steps 4] [--warmup 1]\n";
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   std::string dataset, model = "foldingnet";
   std::int64_t atoms = 0, batch = 16;
   int threads = 2, steps = 4, warmup = 1;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--atoms") atoms = std::atoll(value.c_str());
-    else if (flag == "--dataset") dataset = value;
-    else if (flag == "--model") model = value;
-    else if (flag == "--batch") batch = std::atoll(value.c_str());
-    else if (flag == "--threads") threads = std::atoi(value.c_str());
-    else if (flag == "--steps") steps = std::atoi(value.c_str());
-    else if (flag == "--warmup") warmup = std::atoi(value.c_str());
+  for (int i = 1; i < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "-h" || flag == "--help" || i + 1 == argc) {
+      std::fputs(kUsage, flag == "-h" || flag == "--help" ? stdout : stderr);
+      return flag == "-h" || flag == "--help" ? 0 : 2;
+    }
+    const std::string value = argv[i + 1];
+    if (flag == "--atoms")
+      atoms = std::atoll(value.c_str());
+    else if (flag == "--dataset")
+      dataset = value;
+    else if (flag == "--model")
+      model = value;
+    else if (flag == "--batch")
+      batch = std::atoll(value.c_str());
+    else if (flag == "--threads")
+      threads = std::atoi(value.c_str());
+    else if (flag == "--steps")
+      steps = std::atoi(value.c_str());
+    else if (flag == "--warmup")
+      warmup = std::atoi(value.c_str());
     else {
-      std::fprintf(stderr, "unknown option %s\n", flag.c_str());
+      std::fprintf(stderr, "unknown option %s\n%s", flag.c_str(), kUsage);
       return 2;
     }
+  }
+  if (dataset.empty() == (atoms <= 0)) {
+    std::fputs(kUsage, stderr);
+    return 2;
   }
   torch::set_num_threads(threads);
   torch::manual_seed(0);
@@ -72,9 +89,20 @@ int main(int argc, char** argv) {
     net->forward(x);
   }
   const double infer_fps = static_cast<double>(batch * steps) / seconds_since(start);
-  std::printf("{\"model\": \"%s\", \"atoms\": %lld, \"batch\": %lld, \"threads\": %d, \"train_frames_per_s\": %.4f, "
-              "\"infer_frames_per_s\": %.4f}\n",
-              model.c_str(), static_cast<long long>(x.size(2)), static_cast<long long>(batch), threads, train_fps,
-              infer_fps);
+  std::printf(
+      "{\"model\": \"%s\", \"atoms\": %lld, \"batch\": %lld, \"threads\": %d, \"train_frames_per_s\": %.4f, "
+      "\"infer_frames_per_s\": %.4f}\n",
+      model.c_str(), static_cast<long long>(x.size(2)), static_cast<long long>(batch), threads, train_fps, infer_fps);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "molearn_bench_foldingnet: %s\n", e.what());
+    return 1;
+  }
 }
