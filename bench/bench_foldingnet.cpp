@@ -9,6 +9,7 @@
 #include <exception>
 #include <string>
 
+#include "molearn/core/allocator.hpp"
 #include "molearn/data/dataset_file.hpp"
 #include "molearn/models/autoencoder.hpp"
 #include "molearn/train/tensor_dataset.hpp"
@@ -24,6 +25,7 @@ constexpr const char* kUsage =
     "                                [--threads 2] [--steps 4] [--warmup 1]\n";
 
 int run(int argc, char** argv) {
+  molearn::keep_freed_memory_for_reuse();  // as `molearn train` does
   std::string dataset, model = "foldingnet";
   std::int64_t atoms = 0, batch = 16;
   int threads = 2, steps = 4, warmup = 1;

@@ -14,8 +14,6 @@ fixtures = os.path.join(source_dir(), "examples", "data")
 ENGINES = ["openmm", "torch"]
 
 
-
-
 with temp_dir() as tmp:
     data = os.path.join(tmp, "demo.mlds")
     run("prepare", os.path.join(fixtures, "2mi7_heavy.dcd"), "--top",
@@ -33,6 +31,16 @@ with temp_dir() as tmp:
         checks.check(all(e > 0 for e in energies) and all(r["physics_scale"] > 0 for r in log[1:]),
                      f"{engine}: finite positive interpolation energies {[round(e) for e in energies]}")
         checks.check("logged only" in stdout and "energy" in stdout, f"{engine}: the progress shows the energy")
+
+    # A dataset with a single validation frame still scores validation paths (towards training frames).
+    small = os.path.join(tmp, "small.mlds")
+    run("prepare", os.path.join(fixtures, "2mi7_heavy.dcd"), "--top", os.path.join(fixtures, "2mi7_heavy_topology.pdb"),
+        "-o", small, "--max-frames", "8", "--valid", "0.125")
+    code, info, _ = run("info", small)
+    run("train", small, "-o", os.path.join(tmp, "small"), "--physics", "torch", *common)
+    log = read_log(os.path.join(tmp, "small"))
+    checks.check("7 training, 1 validation" in info and all(r.get("valid_energy", 0) > 0 for r in log),
+                 f"one validation frame: validation energies {[round(r.get('valid_energy', 0)) for r in log]}")
 
     # Resuming a physics run continues exactly.
     straight, split = os.path.join(tmp, "straight"), os.path.join(tmp, "split")

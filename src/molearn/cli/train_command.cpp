@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "molearn/core/allocator.hpp"
 #include "molearn/train/trainer.hpp"
 #include "progress.hpp"
 
@@ -34,6 +35,7 @@ struct TrainArgs {
 };
 
 void run_train(TrainArgs& args) {
+  keep_freed_memory_for_reuse();  // 1.2-1.6x faster steps, see core/allocator.hpp
   TrainOptions& options = args.options;
   options.distributed.read_environment();  // explicit options below win over the environment
   if (args.world_size > 0) options.distributed.world_size = args.world_size;

@@ -207,12 +207,17 @@ std::optional<double> train_epoch(Run& run, int epoch, Clock::time_point run_sta
 
 // Mean energy of structures decoded at fixed points (alpha = 0.25, 0.5, 0.75)
 // between consecutive validation frames: comparable from epoch to epoch and
-// from run to run.
+// from run to run. A small dataset may hold a single validation frame (MurD's
+// 16 frames give one); its paths then lead to the first training frames.
 double validation_energy(Run& run) {
   torch::NoGradGuard no_grad;
-  const auto valid = run.tensors.valid_indices;
-  if (valid.size(0) < 2) return 0;
-  const auto z = run.model->encode(run.tensors.coords.index_select(0, valid));
+  auto ends = run.tensors.valid_indices;
+  if (ends.size(0) < 2) {
+    const auto train = run.tensors.train_indices;
+    ends = torch::cat({ends, train.slice(0, 0, std::min<std::int64_t>(3 - ends.size(0), train.size(0)))});
+  }
+  if (ends.size(0) < 2) return 0;
+  const auto z = run.model->encode(run.tensors.coords.index_select(0, ends));
   const auto first = z.slice(0, 0, z.size(0) - 1), second = z.slice(0, 1, z.size(0));
   double sum = 0;
   for (double alpha : {0.25, 0.5, 0.75})
