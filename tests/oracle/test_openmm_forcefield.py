@@ -166,6 +166,14 @@ def full_atom_checks(tmp, what, pdb_path, platform="Reference", obc_files=()):
     compare_forces(f"{what}, amber14", forces[0], their_forces)
     compare_terms(f"{what}, amber14", our_system(tmp, pdb_path), system)
 
+    # With a cutoff: OpenMM's CutoffNonPeriodic (reaction field), Lennard-Jones switched over the last 0.1 nm.
+    system = forcefield.createSystem(pdb.topology, nonbondedMethod=app.CutoffNonPeriodic,
+                                     nonbondedCutoff=1.2 * mm.unit.nanometer, switchDistance=1.1 * mm.unit.nanometer)
+    frames, forces, _ = molearn_energy(tmp, pdb_path, "--platform", platform, "--nonbonded-cutoff", "1.2")
+    theirs, their_forces = python_energies(system, pdb.positions, platform)
+    compare_energies(f"{what}, amber14, 1.2 nm cutoff", frames[0], theirs)
+    compare_forces(f"{what}, amber14, 1.2 nm cutoff", forces[0], their_forces)
+
     for files in obc_files:
         system = app.ForceField(*files).createSystem(pdb.topology, nonbondedMethod=app.NoCutoff)
         frames, forces, _ = molearn_energy(tmp, pdb_path, "--platform", platform, "--forcefield", ",".join(files))

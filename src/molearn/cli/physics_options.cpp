@@ -39,7 +39,7 @@ void add_physics_options(CLI::App* cmd, PhysicsArgs& args, const char* default_n
                   "chain ID; for generated structures whose bonds may be stretched)")
       ->capture_default_str()
       ->check(CLI::IsMember({"geometry", "chains"}));
-  cmd->add_option("--cutoff", args.nonbonded_cutoff_nm,
+  cmd->add_option("--cutoff,--nonbonded-cutoff", args.nonbonded_cutoff_nm,
                   "Non-bonded cutoff in nm (switched off over the last 0.1 nm); 0 computes every pair")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
