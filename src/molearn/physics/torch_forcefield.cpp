@@ -144,6 +144,10 @@ TorchForceField::TorchForceField(const OpenMM::System& system, CoordinateScale s
       if (has_soft_core_) throw InputError("torch force field: the system has two soft cores");
       soft_core_ = read_soft_core(*c);
       has_soft_core_ = true;
+    } else if (const auto* nb = dynamic_cast<const OpenMM::NonbondedForce*>(&force)) {
+      if (has_coulomb_lj_) throw InputError("torch force field: the system has two NonbondedForces");
+      coulomb_lj_ = read_coulomb_lennard_jones(*nb);
+      has_coulomb_lj_ = true;
     } else if (dynamic_cast<const OpenMM::CMMotionRemover*>(&force)) {
       continue;  // changes dynamics, not energies
     } else {
@@ -218,6 +222,7 @@ TorchEnergyTerms TorchForceField::terms(const torch::Tensor& xyz_nm) const {
                       ? soft_core_energy(x, soft_core_)
                       : soft_core_energy_blocked(x, soft_core_);
   }
+  if (has_coulomb_lj_) e.nonbonded = e.nonbonded + coulomb_lennard_jones_energy(x, coulomb_lj_);
   return e;
 }
 

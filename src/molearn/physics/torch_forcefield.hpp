@@ -11,10 +11,12 @@
 //                           impropers alike (OpenMM's atom order, IUPAC sign)
 //  * CustomNonbondedForce   only molearn's soft core (kSoftCoreExpression,
 //                           NoCutoff): the `soft` model
+//  * NonbondedForce         Coulomb + Lennard-Jones with exceptions, NoCutoff:
+//                           the `full` model (coulomb_lj_torch.hpp; always
+//                           summed in double precision: its terms cancel)
 //  * CMMotionRemover        no energy, ignored
-// Not supported: the `full` model (NonbondedForce: Coulomb and Lennard-Jones,
-// whose near-cancelling sums would need double precision over every pair),
-// implicit solvent, cutoffs. Use PhysicsEnergy (OpenMM) for those.
+// Not supported: implicit solvent, cutoffs. Use PhysicsEnergy (OpenMM) for
+// those.
 //
 // Degenerate geometry (atoms on top of each other, collinear angles and
 // torsions) gives finite energies and zero forces along the undefined
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "molearn/data/dataset.hpp"
+#include "molearn/physics/coulomb_lj_torch.hpp"
 #include "molearn/physics/energy_autograd_torch.hpp"
 #include "molearn/physics/forcefield_reader.hpp"
 #include "molearn/physics/soft_core_torch.hpp"
@@ -45,7 +48,7 @@ enum class SoftCoreMethod {
 };
 
 struct TorchForceFieldOptions {
-  NonbondedModel nonbonded = NonbondedModel::Soft;  // when built from a dataset: soft or none
+  NonbondedModel nonbonded = NonbondedModel::Soft;  // when built from a dataset
   std::vector<std::string> forcefield = kDefaultForceField;
   // Precision of the terms. float32 agrees with OpenMM's double-precision
   // Reference platform to ~1e-6 in energy on MurD (every term is positive,
@@ -55,7 +58,8 @@ struct TorchForceFieldOptions {
   EnergyGuard guard;
 };
 
-// Energies [B] by force group (kJ/mol); `nonbonded` is zero without a soft core.
+// Energies [B] by force group (kJ/mol); `nonbonded` (soft core or Coulomb +
+// Lennard-Jones) is zero under the `none` model.
 struct TorchEnergyTerms {
   torch::Tensor bond, angle, torsion, nonbonded;
   torch::Tensor total() const { return bond + angle + torsion + nonbonded; }
@@ -94,6 +98,7 @@ class TorchForceField {
   std::int64_t torsion_count() const { return torsion_atoms_.size(0); }
   bool has_soft_core() const { return has_soft_core_; }
   const SoftCoreParameters& soft_core() const { return soft_core_; }
+  bool has_coulomb_lennard_jones() const { return has_coulomb_lj_; }
 
  private:
   TorchForceFieldOptions options_;
@@ -104,6 +109,8 @@ class TorchForceField {
   torch::Tensor torsion_atoms_, torsion_periodicity_, torsion_phase_, torsion_k_;  // [nt, 4]; [nt]
   bool has_soft_core_ = false;
   SoftCoreParameters soft_core_;
+  bool has_coulomb_lj_ = false;
+  CoulombLennardJonesParameters coulomb_lj_;
 };
 
 }  // namespace molearn
