@@ -63,6 +63,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seeds", default="1,2", help="training seeds; the table gives the mean over them")
     args = parser.parse_args()
+    if args.epochs < args.physics_start:
+        sys.exit("--epochs must reach --physics-start, or physics never enters the loss")
     seeds = [int(s) for s in args.seeds.split(",")]
     murd = os.path.join(args.data, "murd")
     if not os.path.isdir(murd):
@@ -71,10 +73,12 @@ def main():
         data = os.path.join(folder, "murd.mlds")
         molearn(args.build, "prepare", os.path.join(murd, "MurD_test.dcd"), "--top",
                 os.path.join(murd, "MurD_test_topo.pdb"), "-o", data)
+        info = json.loads(molearn(args.build, "info", data, "--json"))
+        training_frames = info["train_frames"]
         pairs = [(0, 5), (3, 12), (7, 15), (1, 10)]
         out = molearn(args.build, "energy", os.path.join(murd, "MurD_test.dcd"), "--top",
                       os.path.join(murd, "MurD_test_topo.pdb"), "--atoms", "N,CA,CB,C,O", "--nonbonded", "soft",
-                      "--json")
+                      "--json", "--termini", "chains")
         frames = [json.loads(line)["total"] for line in out.splitlines() if line.startswith("{")]
         print(f"MurD, FoldingNet, {args.epochs} epochs, batch {args.batch_size}, physics from epoch "
               f"{args.physics_start}, seeds {seeds}; interpolation energy = mean energy (bonded + soft core, kJ/mol) "
@@ -91,8 +95,8 @@ def main():
                     log = [json.loads(line) for line in f if line.strip()]
                 seconds = sum(r["seconds"] for r in log)
                 # One optimiser step, once physics is in the loss (epochs from --physics-start on).
-                steps_per_epoch = -(-15 // args.batch_size)
-                physics_epochs = [r["seconds"] for r in log if r["epoch"] >= args.physics_start]
+                steps_per_epoch = -(-training_frames // args.batch_size)
+                physics_epochs = [r["seconds"] for r in log if r["epoch"] >= args.physics_start] or [0.0]
                 step_ms = 1000 * sum(physics_epochs) / len(physics_epochs) / steps_per_epoch
                 checkpoint = os.path.join(out, "last.ckpt")
                 energy = interpolation_energy(args.build, checkpoint, folder, pairs)

@@ -12,7 +12,7 @@ bool keep_freed_memory_for_reuse() {
 #if defined(__GLIBC__)
   // No mmap()ed chunks: large blocks come from the heaps and are reused.
   const bool heap_only = mallopt(M_MMAP_MAX, 0) == 1;
-  // Never give the top of the heap back (1 GiB is above any single free).
+  // Give the top of a heap back only when more than 1 GiB of it is free.
   const bool no_trim = mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1;
   return heap_only && no_trim;
 #else

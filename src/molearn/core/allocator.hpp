@@ -15,6 +15,11 @@ namespace molearn {
 // memory (1.9 -> 2.8 GB); a whole `molearn train` run on MurD was 1.23x
 // faster for +8%. Results are bit-for-bit the same.
 //
+// Threads' own arenas cannot grow a heap beyond 64 MiB, so their larger
+// blocks are still mmap()ed by glibc's fallback: nothing fails, those blocks
+// just keep the old cost. libtorch allocates the large activations from the
+// thread that runs the model (the main arena, which has no such limit).
+//
 // Call once, early, from a program's main path (the library never calls it).
 // A no-op where the C library is not glibc. Returns whether it took effect.
 bool keep_freed_memory_for_reuse();

@@ -34,9 +34,6 @@ std::string resolve_platform_name(const std::string& name, const OpenMM::System&
     if (const auto* nb = dynamic_cast<const OpenMM::NonbondedForce*>(&force);
         nb && nb->getNonbondedMethod() != OpenMM::NonbondedForce::NoCutoff)
       return "CPU";
-    if (const auto* custom = dynamic_cast<const OpenMM::CustomNonbondedForce*>(&force);
-        custom && custom->getNonbondedMethod() != OpenMM::CustomNonbondedForce::NoCutoff)
-      return "CPU";
   }
   return "Reference";
 }

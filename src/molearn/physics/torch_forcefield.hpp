@@ -19,8 +19,10 @@
 // those.
 //
 // Degenerate geometry (atoms on top of each other, collinear angles and
-// torsions) gives finite energies and zero forces along the undefined
-// directions, where OpenMM gives NaN forces.
+// torsions) gives finite bonded and soft-core energies and zero forces along
+// the undefined directions, where OpenMM gives NaN forces; under the `full`
+// model coincident atoms give infinite or NaN energies, as in OpenMM, which
+// energy()'s guard clamps.
 #pragma once
 
 #include <torch/torch.h>
@@ -76,7 +78,8 @@ class TorchForceField {
 
   // Energies by term of coordinates [B, N, 3] in nm (any floating dtype; the
   // terms are computed in options.dtype). Differentiable by autograd: to any
-  // order with SoftCoreMethod::Blocked, first order with the kernel.
+  // order with SoftCoreMethod::Blocked and no Coulomb/Lennard-Jones, first
+  // order otherwise.
   TorchEnergyTerms terms(const torch::Tensor& xyz_nm) const;
 
   // Unguarded energies [B] and forces [B, N, 3] (kJ/mol/nm), double, of

@@ -81,8 +81,9 @@ torch::Tensor interpolation(const GenerateOptions& options, const LoadedCheckpoi
 }
 
 struct Reconstruction {
-  torch::Tensor latent;  // [F, latent_dim]
-  torch::Tensor rmsd;    // [F], Å
+  torch::Tensor latent;   // [F, latent_dim]
+  torch::Tensor decoded;  // [F, 3, N], scaled
+  torch::Tensor rmsd;     // [F], Å
 };
 
 // Encodes every frame in chunks (bounded memory for long trajectories) and
@@ -91,14 +92,14 @@ Reconstruction reconstruction(const GenerateOptions& options, const LoadedCheckp
   const Dataset dataset = dataset_for(options, loaded);
   const auto coords = scaled_for_model(dataset, loaded);
   constexpr std::int64_t kChunk = 16;
-  std::vector<torch::Tensor> latents, rmsds;
+  std::vector<torch::Tensor> latents, decoded, rmsds;
   for (std::int64_t start = 0; start < coords.size(0); start += kChunk) {
     const auto x = coords.slice(0, start, std::min(start + kChunk, coords.size(0)));
-    const auto z = loaded.model->encode(x);
-    latents.push_back(z);
-    rmsds.push_back(rmsd_angstrom(loaded.model->decode(z), x, loaded.state.std));
+    latents.push_back(loaded.model->encode(x));
+    decoded.push_back(loaded.model->decode(latents.back()));
+    rmsds.push_back(rmsd_angstrom(decoded.back(), x, loaded.state.std));
   }
-  return {torch::cat(latents), torch::cat(rmsds)};
+  return {torch::cat(latents), torch::cat(decoded), torch::cat(rmsds)};
 }
 
 }  // namespace
@@ -116,17 +117,19 @@ GenerateResult generate_structures(const GenerateOptions& options) {
   auto writer = open_trajectory_writer(options.output, loaded.state.topology);
   torch::NoGradGuard no_grad;
   GenerateResult result;
-  torch::Tensor z;
+  torch::Tensor z, decoded;
   if (options.reconstruct) {
     const Reconstruction r = reconstruction(options, loaded);
     z = r.latent;
+    decoded = r.decoded;
     result.rmsd.assign(r.rmsd.data_ptr<float>(), r.rmsd.data_ptr<float>() + r.rmsd.numel());
   } else {
     z = options.interpolate ? interpolation(options, loaded)
                             : latent_tensor(options.latent_points, loaded.state.model.latent_dim);
+    decoded = loaded.model->decode(z);
   }
   // [B, 3, N] scaled -> [B, N, 3] in Å.
-  const auto xyz = (loaded.model->decode(z) * loaded.state.std + loaded.state.mean).permute({0, 2, 1}).contiguous();
+  const auto xyz = (decoded * loaded.state.std + loaded.state.mean).permute({0, 2, 1}).contiguous();
   result.atoms = loaded.state.topology.atom_count();
   for (std::int64_t b = 0; b < xyz.size(0); ++b) {
     Frame frame;
