@@ -493,7 +493,9 @@ TEST(TorchForceField, RefusesWhatItCannotCompute) {
 }
 
 // A System written by Python molearn spells the soft core as C/((r/0.2)^4+1);
-// ours spells the same function with two squares (faster in OpenMM).
+// ours spells the same function with two squares (faster in OpenMM). The
+// torch force field must accept both and read the same parameters (that the
+// two spellings are the same function is checked by the OpenMM oracle).
 TEST(TorchForceField, ReadsPythonMolearnSpellingOfTheSoftCore) {
   const Dataset& d = nmr_dataset();
   auto system = dataset_system(d, NonbondedModel::Soft);

@@ -31,7 +31,7 @@ struct RelaxOptions {
 
 struct RelaxResult {
   std::vector<float> xyz_angstrom;
-  double energy_before = 0;  // kJ/mol
+  double energy_before = 0;  // kJ/mol, after separating coincident atoms (NaN before that)
   double energy_after = 0;
   // Atoms that sat exactly on another atom and were moved 0.01 Å apart first
   // (see separate_coincident_atoms).
