@@ -28,8 +28,8 @@ std::unique_ptr<OpenMM::System> dataset_system(const Dataset& dataset, Nonbonded
 struct PhysicsEnergyOptions {
   NonbondedModel nonbonded = NonbondedModel::Soft;  // used when the System is built from a dataset
   std::vector<std::string> forcefield = kDefaultForceField;
-  // "auto" (resolve_platform_name: Reference for molearn's soft core without
-  // cutoff, measured 1.6x faster in a pool of two), "CPU" or "Reference".
+  // "auto" (resolve_platform_name: Reference for molearn's soft core,
+  // measured 1.6x faster than CPU in a pool of two), "CPU" or "Reference".
   std::string platform = "auto";
   int threads = 0;  // Contexts in the pool; 0: torch::get_num_threads()
   EnergyGuard guard;

@@ -59,9 +59,11 @@ Dataset dataset_for(const GenerateOptions& options, const LoadedCheckpoint& load
 }
 
 // Coordinates of a dataset in the checkpoint's scaling: a dataset given with
-// --data may have been scaled differently from the training one.
+// --data may have been scaled differently from the training one (the
+// training dataset itself is used as it is).
 torch::Tensor scaled_for_model(const Dataset& dataset, const LoadedCheckpoint& loaded) {
   const auto coords = to_tensors(dataset).coords;
+  if (dataset.mean == loaded.state.mean && dataset.std == loaded.state.std) return coords;
   return ((coords * dataset.std + dataset.mean) - loaded.state.mean) / loaded.state.std;
 }
 
