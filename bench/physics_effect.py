@@ -82,21 +82,21 @@ def main():
         frames = [json.loads(line)["total"] for line in out.splitlines() if line.startswith("{")]
         print(f"MurD, FoldingNet, {args.epochs} epochs, batch {args.batch_size}, physics from epoch "
               f"{args.physics_start}, seeds {seeds}; interpolation energy = mean energy (bonded + soft core, kJ/mol) "
-              f"of 3 points on each of {len(pairs)} latent paths; RMSD = mean over all 16 frames of frame vs its "
-              f"reconstruction. The MD frames themselves: {sum(frames) / len(frames):.1f} kJ/mol")
+              f"of 3 points on each of {len(pairs)} latent paths; RMSD = mean over all {info['frames']} frames of frame vs "
+              f"its reconstruction. The MD frames themselves: {sum(frames) / len(frames):.1f} kJ/mol")
         results = {}
         for seed in seeds:
             for engine in ["none", "openmm", "torch"]:
                 out = os.path.join(folder, f"{engine}-{seed}")
                 molearn(args.build, "train", data, "-o", out, "--epochs", args.epochs, "--batch-size",
-                        args.batch_size, "--threads", args.threads, "--seed", seed, "--patience", 0, "--latent", 2, "--physics",
-                        engine, "--physics-start", args.physics_start)
+                        args.batch_size, "--threads", args.threads, "--seed", seed, "--patience", 0, "--latent", 2,
+                        "--physics", engine, "--physics-start", args.physics_start)
                 with open(os.path.join(out, "log.jsonl")) as f:
                     log = [json.loads(line) for line in f if line.strip()]
                 seconds = sum(r["seconds"] for r in log)
                 # One optimiser step, once physics is in the loss (epochs from --physics-start on).
                 steps_per_epoch = -(-training_frames // args.batch_size)
-                physics_epochs = [r["seconds"] for r in log if r["epoch"] >= args.physics_start] or [0.0]
+                physics_epochs = [r["seconds"] for r in log if r["epoch"] >= args.physics_start]
                 step_ms = 1000 * sum(physics_epochs) / len(physics_epochs) / steps_per_epoch
                 checkpoint = os.path.join(out, "last.ckpt")
                 energy = interpolation_energy(args.build, checkpoint, folder, pairs)
