@@ -15,6 +15,11 @@ packages=(
   libopenblas0-openmp
   # force-field XML files and the Python oracles used by the tests
   python3-simtk python3-mdtraj python-mdtraj-doc python3-torch python3-numpy
+  # MolProbity's Ramachandran evaluator: the source of the shipped contour
+  # tables (scripts/make-rama-tables.py) and the oracle of the tests
+  python3-cctbx
+  # static figures of the report, and the browser its tests look through
+  gnuplot-nox chromium
 )
 
 missing=()
@@ -47,3 +52,16 @@ case "$target" in
     fi
     ;;
 esac
+
+# The report's and the GUI's front-end libraries (plotly.js) and the browser
+# driver of the tests come from npm, pinned by web/package-lock.json.
+web="$(cd "$(dirname "$0")/.." && pwd)/web"
+if [ -f "$web/package-lock.json" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "install-deps: npm is needed for web/ (Node.js from the system, not Debian's nodejs package)" >&2
+    exit 1
+  fi
+  if [ ! -d "$web/node_modules" ] || [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
+    npm ci --prefix "$web" --no-audit --no-fund --loglevel=error >/dev/null
+  fi
+fi

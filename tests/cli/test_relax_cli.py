@@ -35,6 +35,22 @@ with temp_dir() as tmp:
     code, out, err = run("relax", model, "-o", os.path.join(tmp, "md.dcd"), "--steps", "50", "--md-steps", "100")
     checks.check("wrote 3 relaxed structures" in out, "minimisation + 100 Langevin steps writes a DCD")
 
+    # Dynamics after minimisation stay at the temperature asked for: the potential energy rises by about
+    # kT/2 per degree of freedom (3N/2 kT), not by tens of thousands of kJ/mol (velocities drawn before the
+    # minimiser ran made the dynamics blow up).
+    one = os.path.join(tmp, "one.pdb")
+    run("convert", model, "-o", one, "--stride", "3")
+    code, out, err = run("relax", one, "-o", os.path.join(tmp, "min.pdb"), "--steps", "0")
+    minimised = float(out.split("->")[1].split()[0])
+    atoms = int(out.split(":")[1].split()[0])
+    kt = 0.0083144626 * 300
+    code, out, err = run("relax", one, "-o", os.path.join(tmp, "md300.pdb"), "--steps", "0", "--md-steps", "500",
+                         "--temperature", "300")
+    after_md = float(out.split("->")[1].split()[0])
+    checks.check(minimised - 10 * kt < after_md < minimised + 3 * atoms * kt,
+                 f"500 Langevin steps at 300 K after minimising: {minimised:.0f} -> {after_md:.0f} kJ/mol "
+                 f"(thermal scale 3N/2 kT = {1.5 * atoms * kt:.0f} for {atoms} atoms)")
+
     # A collapsed peptide bond as a poorly trained model writes it: the C of residue 5 exactly on
     # the N of residue 6. OpenMM's angle energy is NaN there; relax moves the atom apart first.
     with open(model) as f:
@@ -47,7 +63,7 @@ with temp_dir() as tmp:
     collapsed = os.path.join(tmp, "collapsed.pdb")
     with open(collapsed, "w") as f:
         f.writelines(first)
-    checks.check(energies(collapsed, "--termini", "chains") == [None],
+    checks.check(energies(collapsed, "--termini", "chains", "--engine", "openmm") == [None],
                  "a structure with two coincident bonded atoms has no finite energy in OpenMM")
     code, out, err = run("relax", collapsed, "-o", os.path.join(tmp, "separated.pdb"), "--steps", "200",
                          "--termini", "chains")

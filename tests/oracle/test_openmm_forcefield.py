@@ -310,9 +310,15 @@ def command_line_checks(tmp, pdb_path):
         f.write("<ForceField>\n <AtomTypes>\n  <Type name='x'\n")
     code, _, err = run("energy", pdb_path, "--forcefield", broken, expect_ok=False)
     checks.check(code == 2 and "broken.xml" in err and "line" in err, f"broken force field: exit {code}, {err.strip()}")
-    code, _, err = run("energy", murd_topology, expect_ok=False)
+    code, _, err = run("energy", murd_topology, "--atoms", "protein", expect_ok=False)
     checks.check(code == 2 and "residue ALA 1 (chain A)" in err and "missing atoms: H1" in err,
-                 f"heavy-atom structure, full-atom templates: exit {code}, {err.strip()[:120]}")
+                 f"heavy-atom structure, full-atom templates asked for: exit {code}, {err.strip()[:120]}")
+    # Without --atoms a structure without hydrogens (as generated conformers are) is scored with templates
+    # reduced to its atoms and the soft core, exactly as with those atoms named.
+    _, out, _ = run("energy", murd_topology, "--json")
+    _, named, _ = run("energy", murd_topology, "--json", "--nonbonded", "soft", "--atoms", "heavy")
+    checks.check(json.loads(out)["total"] == json.loads(named)["total"] and json.loads(out)["finite"],
+                 f"heavy-atom structure by default: reduced templates, soft core ({json.loads(out)['total']:.1f} kJ/mol)")
     out_dir = os.path.join(tmp, "out")
     os.makedirs(out_dir)
     code, _, err = run("physics", "system", pdb_path, "-o", os.path.join(out_dir, "missing", "s.xml"),

@@ -39,6 +39,10 @@ int main(int argc, char** argv) {
   molearn::cli::add_energy_command(app);
   molearn::cli::add_physics_command(app);
   molearn::cli::add_relax_command(app);
+  molearn::cli::add_score_command(app);
+  molearn::cli::add_scan_command(app);
+  molearn::cli::add_path_command(app);
+  molearn::cli::add_report_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

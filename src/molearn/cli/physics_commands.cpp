@@ -14,7 +14,8 @@
 #include "molearn/data/npy.hpp"
 #include "molearn/data/selection.hpp"
 #include "molearn/io/trajectory_reader.hpp"
-#include "molearn/physics/energy_evaluator.hpp"
+#include "molearn/analysis/energy_metric_torch.hpp"
+#include "molearn/data/polymer.hpp"
 #include "molearn/physics/forcefield_reader.hpp"
 #include "molearn/physics/structure_matching.hpp"
 #include "molearn/physics/system_builder.hpp"
@@ -32,55 +33,104 @@ struct EnergyArgs {
   std::string input;
   std::string topology;
   PhysicsArgs physics;
+  std::string engine = "auto";
   std::string platform = "auto";
+  int threads = 0;
   bool json = false;
   std::string forces_npy;
 };
 
 nlohmann::json number_or_null(double value) { return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(); }
 
+constexpr std::size_t kFramesPerBatch = 256;  // streamed: trajectories larger than memory
+
+// The first frame of the input with its chain ends; the energy engine is
+// built from it.
+Conformers first_frame(const EnergyArgs& args, Topology topology, TrajectoryReader& reader) {
+  Conformers first;
+  Frame frame;
+  if (!reader.read(frame)) throw FormatError(args.input + ": contains no frames");
+  first.topology = std::move(topology);
+  first.frame_count = 1;
+  first.xyz = frame.xyz;
+  first.termini = args.physics.termini_source(first.topology) == TerminiSource::Chains
+                      ? termini_from_chains(first.topology)
+                      : find_termini(first.topology, first.xyz);
+  return first;
+}
+
+EnergyMetricOptions energy_options(const EnergyArgs& args) {
+  EnergyMetricOptions options;
+  options.forcefield = args.physics.forcefield;
+  options.atoms = args.physics.atoms;
+  options.nonbonded = args.physics.nonbonded;
+  options.implicit_obc2 = !args.physics.implicit.empty();
+  if (options.implicit_obc2 && args.physics.implicit != "obc2")
+    throw InputError("unknown implicit-solvent model '" + args.physics.implicit + "' (molearn supports obc2)");
+  options.cutoff_nm = args.physics.nonbonded_cutoff_nm;
+  options.engine = parse_energy_engine(args.engine);
+  options.platform = args.platform;
+  options.threads = args.threads;
+  return options;
+}
+
+void print_energies(const EnergyArgs& args, const MetricTable& table, std::size_t first_frame) {
+  for (std::size_t r = 0; r < table.rows.size(); ++r) {
+    const std::vector<double>& row = table.rows[r];
+    const bool finite = std::isfinite(row[0]);
+    if (args.json) {
+      nlohmann::json line = {{"frame", first_frame + r}, {"total", number_or_null(row[0])}};
+      for (std::size_t c = 1; c < row.size(); ++c) line[table.columns[c].substr(7)] = number_or_null(row[c]);
+      line["finite"] = finite;
+      std::cout << line.dump() << '\n';
+    } else {
+      std::printf("frame %zu: total %.4f", first_frame + r, row[0]);
+      for (std::size_t c = 1; c < row.size(); ++c) std::printf("  %s %.4f", table.columns[c].c_str() + 7, row[c]);
+      std::printf("%s\n", finite ? "" : "  (not finite: overlapping atoms or a non-finite coordinate?)");
+    }
+  }
+  std::cout.flush();
+  std::fflush(stdout);
+}
+
 void run_energy(const EnergyArgs& args) {
   Topology topology = read_topology_for(args.input, args.topology);
   rename_terminal_oxygens(topology);  // as `molearn prepare`, so that --atoms O keeps the C-terminal oxygen
   auto reader = open_trajectory(args.input, &topology);
-  Frame frame;
-  if (!reader->read(frame)) throw FormatError(args.input + ": contains no frames");
-
-  const ForceField ff = read_forcefield(args.physics.forcefield);
-  const SystemOptions options = args.physics.system_options("full");
-  const std::optional<std::string> atoms =
-      args.physics.atoms.empty() ? std::nullopt : std::optional<std::string>(args.physics.atoms);
-  const MatchedTopology matched = match_structure(ff, topology, frame.xyz, atoms, args.physics.termini_source());
-  report_notes(matched, options);
-  EnergyEvaluator evaluator(build_system(ff, matched, options), args.platform);
-  const std::vector<std::size_t> sources = matched.source_atoms();
+  const Conformers first = first_frame(args, std::move(topology), *reader);
+  ConformerEnergy energy(first, energy_options(args));
+  report_notes(energy.matched(), energy.system_options());
   if (!args.json)
-    std::printf("%s: %zu atoms%s; %s; %s; %s platform (energies in kJ/mol)\n", args.input.c_str(), matched.size(),
-                matched.reduced ? " (reduced templates)" : "", joined(ff.files).c_str(),
-                describe_model(options, ff).c_str(), evaluator.platform().c_str());
+    std::printf("%s: %zu atoms%s; %s; %s; %s engine, %s (energies in kJ/mol)\n", args.input.c_str(),
+                energy.matched().size(), energy.matched().reduced ? " (reduced templates)" : "",
+                joined(energy.forcefield().files).c_str(), describe_model(energy.system_options(), energy.forcefield()).c_str(),
+                energy_engine_name(energy.engine()), energy.platform().c_str());
 
-  std::vector<float> forces;
-  std::vector<float> xyz(3 * sources.size());
-  std::size_t frames = 0;
-  do {
-    for (std::size_t i = 0; i < sources.size(); ++i)
-      for (int k = 0; k < 3; ++k) xyz[3 * i + k] = frame.xyz[3 * sources[i] + k];
-    const EnergyResult e = evaluator.evaluate(xyz, !args.forces_npy.empty());
-    if (!args.forces_npy.empty()) forces.insert(forces.end(), e.forces.begin(), e.forces.end());
-    if (args.json) {
-      nlohmann::json line = {{"frame", frames}, {"total", number_or_null(e.total)}};
-      for (const GroupEnergy& g : e.groups) line[g.name] = number_or_null(g.energy);
-      line["finite"] = e.finite();
-      std::cout << line.dump() << '\n';
-    } else {
-      std::printf("frame %zu: total %.4f", frames, e.total);
-      for (const GroupEnergy& g : e.groups) std::printf("  %s %.4f", g.name.c_str(), g.energy);
-      std::printf("%s\n", e.finite() ? "" : "  (not finite: overlapping atoms?)");
+  std::vector<double> all_forces, forces;
+  std::vector<float> batch = first.xyz;
+  std::size_t frames = 0, in_batch = 1;
+  Frame frame;
+  bool more = true;
+  while (in_batch > 0) {
+    while (in_batch < kFramesPerBatch && (more = reader->read(frame))) {
+      batch.insert(batch.end(), frame.xyz.begin(), frame.xyz.end());
+      ++in_batch;
     }
-    ++frames;
-  } while (reader->read(frame));
-  std::cout.flush();
-  if (!args.forces_npy.empty()) write_npy(args.forces_npy, forces.data(), {frames, sources.size(), 3});
+    const MetricTable table = energy.evaluate(batch, in_batch, args.forces_npy.empty() ? nullptr : &forces);
+    print_energies(args, table, frames);
+    all_forces.insert(all_forces.end(), forces.begin(), forces.end());
+    frames += in_batch;
+    batch.clear();
+    in_batch = 0;
+    if (more && reader->read(frame)) {
+      batch = frame.xyz;
+      in_batch = 1;
+    }
+  }
+  if (!args.forces_npy.empty()) {
+    const std::vector<float> forces_f(all_forces.begin(), all_forces.end());
+    write_npy(args.forces_npy, forces_f.data(), {frames, energy.matched().size(), 3});
+  }
 }
 
 // ---- molearn physics system ----
@@ -111,7 +161,7 @@ void run_physics_system(const SystemArgs& args) {
     if (!open_trajectory(args.input, &topology)->read(frame)) throw FormatError(args.input + ": contains no frames");
     const std::optional<std::string> atoms =
         args.physics.atoms.empty() ? std::nullopt : std::optional<std::string>(args.physics.atoms);
-    matched = match_structure(ff, topology, frame.xyz, atoms, args.physics.termini_source());
+    matched = match_structure(ff, topology, frame.xyz, atoms, args.physics.termini_source(topology));
   }
   report_notes(matched, options);
   const std::unique_ptr<OpenMM::System> system = build_system(ff, matched, options);
@@ -132,25 +182,36 @@ void add_energy_command(CLI::App& app) {
                          "(bond, angle, torsion, nonbonded, gb), in kJ/mol, computed by OpenMM.");
   cmd->add_option("input", args->input, "Structure or trajectory (PDB, mmCIF, DCD, XTC); coordinates in A")->required();
   cmd->add_option("--top,-t", args->topology, "Topology (PDB or mmCIF); required for DCD and XTC");
-  add_physics_options(cmd, args->physics, "full");
+  add_physics_options(cmd, args->physics, "soft for reduced templates (no hydrogens or --atoms), else full");
   cmd->add_option("--atoms", args->physics.atoms,
                   "Energy of a reduced system: atom names (e.g. N,CA,CB,C,O, as Python molearn's physics loss) or "
-                  "backbone, heavy, protein, all; templates keep only these atoms. Default: every atom of every "
-                  "residue the force field has a template for");
+                  "backbone, heavy, protein, all; templates keep only these atoms. Default: for a structure without "
+                  "hydrogens (e.g. generated conformers), templates reduced to the atom names it has, with the soft "
+                  "non-bonded model; else every atom of every residue the force field has a template for");
+  cmd->add_option("--engine", args->engine,
+                  "Who computes: torch (molearn's batched libtorch force field, double precision; many structures "
+                  "at once), openmm (one OpenMM Context per thread), or auto: torch unless the model needs OpenMM "
+                  "(implicit solvent, a cutoff)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "torch", "openmm"}));
   cmd->add_option("--platform", args->platform,
-                  "OpenMM platform: auto (the faster for the model, see docs/physics.md), CPU or Reference")
+                  "OpenMM platform of --engine openmm: auto (the faster for the model, see docs/physics.md), CPU or "
+                  "Reference")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "CPU", "Reference"}));
-  cmd->add_flag("--json", args->json, "One JSON object per frame (non-finite energies are null)");
+  cmd->add_option("--threads", args->threads, "Threads (default: every core)")->check(CLI::Range(0, 1024));
+  cmd->add_flag("--json", args->json,
+                "JSON Lines: one JSON object per frame, one line each (non-finite energies are null)");
   cmd->add_option("--forces", args->forces_npy,
                   "Also write the forces as a NumPy array [frames, atoms, 3] in kJ/mol/nm (atoms of the system, "
                   "in file order)");
   cmd->footer(
       "Examples:\n"
+      "  molearn energy path.pdb                      (structures from 'molearn generate': reduced, soft)\n"
       "  molearn energy protein_with_hydrogens.pdb\n"
       "  molearn energy protein_with_hydrogens.pdb --implicit obc2 --json\n"
       "  molearn energy MurD_test.dcd --top MurD_test_topo.pdb --atoms N,CA,CB,C,O --nonbonded soft\n"
-      "  molearn energy model.pdb --forcefield amber99sbildn.xml --platform Reference --forces forces.npy");
+      "  molearn energy model.pdb --forcefield amber99sbildn.xml --engine openmm --platform Reference --forces f.npy");
   cmd->callback([args] { run_energy(*args); });
 }
 

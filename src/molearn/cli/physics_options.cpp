@@ -6,7 +6,9 @@
 
 namespace molearn::cli {
 
-TerminiSource PhysicsArgs::termini_source() const {
+TerminiSource PhysicsArgs::termini_source(const Topology& topology) const {
+  if (termini == "auto")
+    return atom_names_without_hydrogens(topology) ? TerminiSource::Chains : TerminiSource::Geometry;
   return termini == "chains" ? TerminiSource::Chains : TerminiSource::Geometry;
 }
 
@@ -35,10 +37,11 @@ void add_physics_options(CLI::App* cmd, PhysicsArgs& args, const char* default_n
   cmd->add_option("--implicit", args.implicit, "Implicit solvent: obc2 (full-atom systems, --nonbonded full)")
       ->check(CLI::IsMember({"obc2"}));
   cmd->add_option("--termini", args.termini,
-                  "Where chains end: geometry (C-N over 2 A, default) or chains (first and last residue of each "
-                  "chain ID; for generated structures whose bonds may be stretched)")
+                  "Where chains end: chains (first and last residue of each chain ID), geometry (C-N over 2 A), or "
+                  "auto: chains for structures without hydrogens (generated conformers, whose stretched bonds "
+                  "would read as chain breaks), geometry for full-atom ones")
       ->capture_default_str()
-      ->check(CLI::IsMember({"geometry", "chains"}));
+      ->check(CLI::IsMember({"auto", "geometry", "chains"}));
   cmd->add_option("--cutoff,--nonbonded-cutoff", args.nonbonded_cutoff_nm,
                   "Non-bonded cutoff in nm (switched off over the last 0.1 nm); 0 computes every pair")
       ->capture_default_str()

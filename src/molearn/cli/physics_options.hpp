@@ -21,9 +21,12 @@ struct PhysicsArgs {
   std::string implicit;
   double nonbonded_cutoff_nm = 0;
   std::string atoms;                 // empty: all atoms the force field matches
-  std::string termini = "geometry";  // or "chains"
+  std::string termini = "auto";  // or "geometry", "chains"
 
-  TerminiSource termini_source() const;
+  // "auto": from the chain identifiers for structures without hydrogens
+  // (generated conformers, whose stretched bonds would read as chain
+  // breaks), from the geometry otherwise.
+  TerminiSource termini_source(const Topology& topology) const;
 
   SystemOptions system_options(const char* default_nonbonded) const;
 };

@@ -29,19 +29,6 @@ struct RelaxArgs {
   RelaxOptions relax;
 };
 
-// Generated conformers hold only the model's atoms (e.g. N, CA, CB, C, O) and
-// no hydrogens: without --atoms, a structure without hydrogens is matched
-// against templates reduced to the atom names it has; one with hydrogens
-// against the full templates.
-std::optional<std::string> atoms_present_without_hydrogens(const Topology& topology) {
-  std::set<std::string> names;
-  for (const Atom& atom : topology.atoms()) {
-    if (is_hydrogen(atom)) return std::nullopt;
-    names.insert(atom.name);
-  }
-  return joined(std::vector<std::string>(names.begin(), names.end()), ",");
-}
-
 void run_relax(const RelaxArgs& args) {
   Topology topology = read_topology_for(args.input, args.topology);
   rename_terminal_oxygens(topology);
@@ -50,9 +37,9 @@ void run_relax(const RelaxArgs& args) {
   if (!reader->read(frame)) throw FormatError(args.input + ": contains no frames");
 
   const ForceField ff = read_forcefield(args.physics.forcefield);
-  const std::optional<std::string> atoms = args.physics.atoms.empty() ? atoms_present_without_hydrogens(topology)
+  const std::optional<std::string> atoms = args.physics.atoms.empty() ? atom_names_without_hydrogens(topology)
                                                                       : std::optional<std::string>(args.physics.atoms);
-  const MatchedTopology matched = match_structure(ff, topology, frame.xyz, atoms, args.physics.termini_source());
+  const MatchedTopology matched = match_structure(ff, topology, frame.xyz, atoms, args.physics.termini_source(topology));
   // Generated conformers usually hold only the model's atoms (reduced
   // templates): there the soft core is the meaningful non-bonded model.
   const SystemOptions options = args.physics.system_options(matched.reduced ? "soft" : "full");

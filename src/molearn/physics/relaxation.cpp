@@ -85,10 +85,15 @@ RelaxResult Relaxer::relax(std::span<const float> xyz_angstrom) {
   RelaxResult result;
   result.separated_atoms = separate_coincident_atoms(positions);
   context_->setPositions(positions);
-  context_->setVelocitiesToTemperature(options_.temperature_k, options_.seed);
   result.energy_before = potential_energy();
   OpenMM::LocalEnergyMinimizer::minimize(*context_, options_.tolerance, options_.minimize_iterations);
-  if (options_.md_steps > 0) integrator_->step(options_.md_steps);
+  if (options_.md_steps > 0) {
+    // Velocities are drawn only now: OpenMM 7.7's minimiser works through the
+    // context's integrator and leaves whatever velocities were set before it
+    // far from the temperature asked for, which made the dynamics blow up.
+    context_->setVelocitiesToTemperature(options_.temperature_k, options_.seed);
+    integrator_->step(options_.md_steps);
+  }
   const OpenMM::State state = context_->getState(OpenMM::State::Positions | OpenMM::State::Energy);
   result.energy_after = state.getPotentialEnergy();
   if (!std::isfinite(result.energy_after))

@@ -15,9 +15,30 @@ MatchedTopology match_structure(const ForceField& ff, const Topology& topology, 
   if (xyz.size() != 3 * topology.atom_count())
     throw InputError("structure has " + std::to_string(topology.atom_count()) + " atoms but " +
                      std::to_string(xyz.size() / 3) + " coordinates");
+  return match_structure(ff, topology, xyz, atoms,
+                         termini == TerminiSource::Chains ? termini_from_chains(topology) : find_termini(topology, xyz));
+}
+
+std::optional<std::string> atom_names_without_hydrogens(const Topology& topology) {
+  std::set<std::string> names;
+  for (const Atom& atom : topology.atoms()) {
+    if (is_hydrogen(atom)) return std::nullopt;
+    names.insert(atom.name);
+  }
+  std::string atoms;
+  for (const auto& n : names) atoms += (atoms.empty() ? "" : ",") + n;
+  return atoms;
+}
+
+MatchedTopology match_structure(const ForceField& ff, const Topology& topology, std::span<const float> xyz,
+                                const std::optional<std::string>& atoms, const std::vector<ResidueTermini>& all_termini) {
+  if (xyz.size() != 3 * topology.atom_count())
+    throw InputError("structure has " + std::to_string(topology.atom_count()) + " atoms but " +
+                     std::to_string(xyz.size() / 3) + " coordinates");
+  if (all_termini.size() != topology.residue_count())
+    throw Error("chain ends of " + std::to_string(all_termini.size()) + " residues given for a structure of " +
+                std::to_string(topology.residue_count()));
   TemplateOptions options;
-  const std::vector<ResidueTermini> all_termini =
-      termini == TerminiSource::Chains ? termini_from_chains(topology) : find_termini(topology, xyz);
   if (!atoms) {
     options.skip_residues_without_template = true;
     options.termini = all_termini;

@@ -26,6 +26,17 @@ MatchedTopology match_structure(const ForceField& ff, const Topology& topology, 
                                 const std::optional<std::string>& atoms = std::nullopt,
                                 TerminiSource termini = TerminiSource::Geometry);
 
+// The same with the chain ends given (one per residue of `topology`), e.g.
+// those of a model's training topology.
+MatchedTopology match_structure(const ForceField& ff, const Topology& topology, std::span<const float> xyz_angstrom,
+                                const std::optional<std::string>& atoms, const std::vector<ResidueTermini>& termini);
+
+// Generated conformers hold only the model's atoms (e.g. N, CA, CB, C, O) and
+// no hydrogens, so full templates cannot match them: for a structure without
+// hydrogens this gives the atom names it has (a selection for match_structure,
+// which then reduces the templates to them); nullopt when it has hydrogens.
+std::optional<std::string> atom_names_without_hydrogens(const Topology& topology);
+
 // Matches the atoms of a dataset against templates reduced to the dataset's
 // selection (its "atoms" and "remove_hydrogens" settings), with the termini
 // stored in it. Needs the dataset's coordinates (frame 0 decides disulfides

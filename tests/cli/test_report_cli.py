@@ -1,0 +1,201 @@
+"""`molearn report` end to end: train a tiny model on the shipped 2MI7
+ensemble, write the report (with a scan folder written here by hand in the
+format of `molearn scan`), check report.json against independent numbers
+(log.jsonl, `molearn generate --reconstruct`), check the HTML is
+self-contained, open it in headless Chromium (tests/browser/check_report.mjs:
+every section drawn, nothing fetched) and check bad input.
+
+Skipped (77) only when Chromium, node or web/node_modules is missing.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
+import mlds  # noqa: E402
+from molearn_testing import SKIP, Checks, read_log, run, source_dir, temp_dir  # noqa: E402
+
+checks = Checks("report cli")
+fixtures = os.path.join(source_dir(), "examples", "data")
+plotly_dir = os.path.join(source_dir(), "web", "node_modules", "plotly.js-dist-min")
+checker = os.path.join(source_dir(), "tests", "browser", "check_report.mjs")
+SHOT_COPY = "/tmp/report-shot.png"
+
+if not os.path.exists(os.path.join(plotly_dir, "plotly.min.js")):
+    print(f"SKIPPED: {plotly_dir}/plotly.min.js missing (run scripts/install-deps.sh: npm ci --prefix web)")
+    sys.exit(SKIP)
+# Until the build copies plotly.min.js into its share folder, the binary finds it here.
+os.environ.setdefault("MOLEARN_WEB_DIR", plotly_dir)
+
+
+def write_scan(folder, nx=5, ny=4):
+    """A scan folder as `molearn scan` writes it: scan.json + float64 [ny, nx] grids."""
+    os.makedirs(folder)
+    x = np.linspace(-1.0, 1.0, nx)
+    y = np.linspace(-2.0, 2.0, ny)
+    error = np.add.outer(y ** 2, x)  # row j is y[j], column i is x[i]
+    error[1, 2] = np.nan
+    np.save(os.path.join(folder, "error.npy"), error.astype(np.float64))
+    np.save(os.path.join(folder, "drift.npy"), np.abs(np.subtract.outer(y, x)).astype(np.float64))
+    summary = {"command": "scan", "checkpoint": "run/best.ckpt", "dataset": "demo.mlds", "latent_dim": 2,
+               "grid": [nx, ny], "bounds": [-1, 1, -2, 2], "plane": None, "x": x.tolist(), "y": y.tolist(),
+               "metrics": {"error": {"file": "error.npy", "unit": "Å", "column": "error", "summary": {}},
+                           "drift": {"file": "drift.npy", "unit": "latent units", "column": "drift",
+                                     "summary": {}}},
+               "encoded": {"train": [[0.1, 0.2], [-0.5, 1.0]], "valid": [[0.3, -0.4]]}, "seconds": 0.1}
+    with open(os.path.join(folder, "scan.json"), "w") as f:
+        json.dump(summary, f)
+
+
+def check_json(report, log, header, rec_rmsd):
+    checks.check(report["epochs"] == len(log), f"report.json epochs = {report['epochs']} lines of log.jsonl")
+    best = min(r["valid_rmsd"] for r in log)
+    checks.check(abs(report["best_valid_rmsd"] - best) < 1e-9,
+                 f"best validation RMSD {report['best_valid_rmsd']:.5f} = minimum of log.jsonl {best:.5f}")
+    improved = [r["epoch"] for r in log if r["improved"]][-1]
+    checks.check(report["best_epoch"] == improved, f"best epoch {report['best_epoch']} = last improved {improved}")
+    for split in ("train", "valid"):
+        got = report["reconstruction_rmsd"][split]
+        want = np.array([rec_rmsd[i] for i in header["split"][split]])
+        worst = np.abs(np.array(got["per_frame"]) - want).max()
+        checks.check(got["frames"] == header["split"][split] and worst < 1.5e-3,
+                     f"{split} reconstruction RMSDs = 'generate --reconstruct' (worst {worst:.2g} A, printed "
+                     f"to 3 decimals); mean {got['mean']:.4f} vs {want.mean():.4f}")
+    groups = report["groups"]
+    n_train = len(header["split"]["train"])
+    checks.check(groups["training"]["structures"] == n_train and groups["reconstructions"]["structures"] == n_train
+                 and groups["midpoints"]["structures"] == n_train - 1 == len(report["midpoint_pairs"]),
+                 f"groups: {n_train} training frames, their reconstructions, {n_train - 1} midpoints")
+    pairs = report["midpoint_pairs"]
+    train = header["split"]["train"]
+    checks.check(all(p == [train[k], train[k + 1]] for k, p in enumerate(pairs)),
+                 "midpoints pair consecutive training frames")
+    for key, m in report["metrics"].items():
+        if not m["available"]:
+            checks.check("not available" in m["note"] or "could not" in m["note"], f"metric {key}: {m['note']}")
+            continue
+        means = [groups[g]["metrics"][m["columns"][0]]["mean"] for g in ("training", "reconstructions", "midpoints")]
+        checks.check(all(v is not None and np.isfinite(v) for v in means),
+                     f"metric {key} ({m['columns'][0]}) means per group: {means}")
+    checks.check(report["scan"]["grid"] == [5, 4], f"scan folder read: grid {report['scan']['grid']}")
+
+
+def check_html(html_path):
+    with open(html_path, encoding="utf-8") as f:
+        html = f.read()
+    # No tag loads anything (plotly.js's own code holds URL strings, e.g. for map tiles it never uses
+    # here; the browser check blocks and lists any request actually made).
+    loaders = re.findall(r"<(?:script|img|iframe|embed|source|audio|video)\b[^>]*\bsrc\s*=|<link\b|@import|url\(",
+                         re.sub(r"<script>.*?</script>", "<script></script>", html, count=1, flags=re.S), re.I)
+    checks.check(not loaders, f"no tag of the page loads a file or URL: {loaders}")
+    # Outside the inlined library, no URL at all.
+    rest = re.sub(r"<script>.*?</script>", "", html, count=1, flags=re.S)
+    urls = re.findall(r"https?://[^\s\"'<>]*", rest)
+    checks.check(not urls, f"no URL in the page outside the inlined plotly.js: {urls[:5]}")
+    with open(os.path.join(plotly_dir, "plotly.min.js"), encoding="utf-8") as f:
+        head = f.read(200)
+    version = head.split("plotly.js v")[1].split()[0]
+    checks.check(f"plotly.js v{version}" in html and len(html) > 3_000_000,
+                 f"plotly.js v{version} is inlined ({len(html) / 1e6:.1f} MB page)")
+    sections = [s for s in ("headline", "curves", "reconstruction", "latent", "ramachandran", "quality", "scan")
+                if f'<section class="report-section" id="{s}"' in html]
+    checks.check(len(sections) == 7, f"the page has the 7 sections: {sections}")
+
+
+def check_figures(folder):
+    names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+    pngs = [n for n in names if n.endswith(".png")]
+    want = ["loss.png", "valid_rmsd.png", "rmsd_hist.png", "latent.png", "ramachandran.png", "scan_error.png",
+            "scan_drift.png"]
+    missing = [w for w in want if w not in pngs]
+    good = True
+    for n in pngs:
+        with open(os.path.join(folder, n), "rb") as f:
+            good &= f.read(8) == b"\x89PNG\r\n\x1a\n"
+    checks.check(not missing and good and len([n for n in names if n.endswith(".svg")]) == len(pngs),
+                 f"{len(pngs)} PNG figures (+ SVG) beside the report; missing: {missing}")
+
+
+def check_in_browser(html_path, shot):
+    if shutil.which("node") is None:
+        print("SKIPPED (browser part): node is not installed")
+        return SKIP
+    proc = subprocess.run(["node", checker, html_path, shot], capture_output=True, text=True, timeout=300)
+    print(proc.stdout + proc.stderr)
+    if proc.returncode == SKIP:
+        return SKIP
+    checks.check(proc.returncode == 0 and os.path.exists(shot),
+                 f"headless Chromium draws every section, fetches nothing (exit {proc.returncode})")
+    if os.path.exists(shot):
+        shutil.copyfile(shot, SHOT_COPY)
+    return 0
+
+
+def check_bad_input(tmp, run_dir, data):
+    bad = os.path.join(tmp, "bad")
+    os.makedirs(bad)
+    empty_run = os.path.join(tmp, "empty-run")
+    os.makedirs(empty_run)
+    no_ckpt = os.path.join(tmp, "no-ckpt")
+    os.makedirs(no_ckpt)
+    shutil.copyfile(os.path.join(run_dir, "log.jsonl"), os.path.join(no_ckpt, "log.jsonl"))
+    other = os.path.join(tmp, "backbone.mlds")
+    run("prepare", os.path.join(fixtures, "2mi7_heavy.dcd"), "--top",
+        os.path.join(fixtures, "2mi7_heavy_topology.pdb"), "-o", other, "--atoms", "backbone")
+    no_tables = os.path.join(tmp, "no-tables")
+    os.makedirs(no_tables)
+    out = os.path.join(bad, "r.html")
+    for what, args, fragments in [
+        ("run folder without log.jsonl", [empty_run], ["log.jsonl", "molearn train"]),
+        ("run folder without checkpoint", [no_ckpt], ["best.ckpt", "not found"]),
+        ("dataset of another topology", [run_dir, "--data", other], ["backbone.mlds", "another topology"]),
+        ("--data-dir without the reference tables", [run_dir, "--data-dir", no_tables], ["rama8000"]),
+        ("scan folder without scan.json", [run_dir, "--scan", no_tables], ["scan.json", "molearn scan"]),
+        ("output that is not .html", [run_dir, "-o", os.path.join(bad, "r.txt")], ["r.txt", "html"]),
+    ]:
+        argv = ["report", *args] + ([] if "-o" in args else ["-o", out])
+        code, _, err = run(*argv, "--threads", "1", expect_ok=False)
+        left = os.listdir(bad)
+        checks.check(code == 2 and all(f in err for f in fragments) and not left,
+                     f"{what}: exit {code}, nothing written {left}, '{err.strip()}'")
+
+
+with temp_dir() as tmp:
+    data = os.path.join(tmp, "demo.mlds")
+    run("prepare", os.path.join(fixtures, "2mi7_heavy.dcd"), "--top",
+        os.path.join(fixtures, "2mi7_heavy_topology.pdb"), "-o", data, "--align", "--valid", "0.25")
+    run_dir = os.path.join(tmp, "run")
+    run("train", data, "-o", run_dir, "--epochs", "3", "--threads", "1", "--seed", "3", "--batch-size", "8")
+    log = read_log(run_dir)
+    header, _ = mlds.load(data)
+
+    _, rec_out, _ = run("generate", os.path.join(run_dir, "best.ckpt"), "--reconstruct", "--threads", "1",
+                        "-o", os.path.join(tmp, "rec.dcd"))
+    rec_rmsd = [float(l.split()[4]) for l in rec_out.splitlines() if l.startswith("frame ")]
+
+    scan = os.path.join(tmp, "scan")
+    write_scan(scan)
+    out_dir = os.path.join(tmp, "out")
+    os.makedirs(out_dir)
+    html_path = os.path.join(out_dir, "report.html")
+    code, out, err = run("report", run_dir, "--scan", scan, "--threads", "1", "-o", html_path)
+    print(out + err)
+    checks.check(sorted(os.listdir(out_dir)) == ["report.html", "report.json", "report_figures"],
+                 f"writes report.html, report.json, report_figures/ and nothing else: {sorted(os.listdir(out_dir))}")
+    with open(os.path.join(out_dir, "report.json")) as f:
+        report = json.load(f)
+    check_json(report, log, header, rec_rmsd)
+    check_html(html_path)
+    check_figures(os.path.join(out_dir, "report_figures"))
+    browser = check_in_browser(html_path, os.path.join(tmp, "shot.png"))
+    check_bad_input(tmp, run_dir, data)
+
+if browser == SKIP and not checks.failed:
+    print(f"report cli: {checks.passed} passed; SKIPPED the browser check (no Chromium / playwright-core)")
+    sys.exit(SKIP)
+checks.finish()
