@@ -107,6 +107,65 @@ def check_html(html_path):
     checks.check(len(sections) == 7, f"the page has the 7 sections: {sections}")
 
 
+def page_figures(html_path):
+    """The plotly figures (data + layout) embedded in the page, by div id."""
+    with open(html_path, encoding="utf-8") as f:
+        html = f.read()
+    text = re.search(r'<script type="application/json" id="molearn-figures">(.*?)</script>', html, re.S).group(1)
+    return json.loads(text)
+
+
+def check_page_data(figures, log, header, report):
+    loss = figures["fig-loss"]["data"]
+    checks.check(loss[0]["y"] == [r["train_loss"] for r in log] and loss[1]["y"] == [r["valid_loss"] for r in log],
+                 "the loss curves plot log.jsonl's losses")
+    latent = figures["fig-latent"]["data"]
+    checks.check([len(t["x"]) for t in latent] == [len(header["split"]["train"]), len(header["split"]["valid"])],
+                 f"the latent scatter has every training and validation frame: {[len(t['x']) for t in latent]}")
+    hist = figures["fig-rmsd_hist"]["data"]
+    sums = [sum(t["y"]) for t in hist]
+    checks.check(all(abs(v - 1) < 1e-9 for v in sums), f"each RMSD histogram sums to 1 (fractions): {sums}")
+    rama = figures["fig-ramachandran"]["data"]
+    points = [t for t in rama if t["type"] == "scatter"]
+    contours = [t for t in rama if t["type"] == "contour"]
+    checks.check(len(points) == 3 and all(len(t["x"]) > 0 for t in points) and
+                 all(-180 <= v <= 180 for t in points for v in t["x"] + t["y"]),
+                 f"Ramachandran scatter: 3 groups of phi/psi in [-180, 180] ({[len(t['x']) for t in points]})")
+    available = report["metrics"]["ramachandran"]["available"]
+    checks.check(len(contours) == (2 if available else 0),
+                 f"Ramachandran contours drawn when the tables are there ({len(contours)} levels)")
+    heat = figures["fig-scan_error"]["data"][0]
+    checks.check(heat["type"] == "heatmap" and len(heat["z"]) == 4 and len(heat["z"][0]) == 5 and
+                 heat["z"][1][2] is None and abs(heat["z"][2][3] - (heat["y"][2] ** 2 + heat["x"][3])) < 1e-12,
+                 "scan heatmap: z[j][i] is the NPY's row j (y) and column i (x); NaN is a gap")
+
+
+def check_physics_log(tmp, run_dir):
+    """A run logged with energies (and a negative validation loss, as the physics loss can give):
+    energy curves, and no log axis for the loss."""
+    physics = os.path.join(tmp, "physics-run")
+    shutil.copytree(run_dir, physics)
+    log = read_log(physics)
+    with open(os.path.join(physics, "log.jsonl"), "w") as f:
+        for k, r in enumerate(log):
+            r.update(physics_active=True, train_energy=1000.0 + k, valid_energy=2000.0 - k, physics_scale=1e-7)
+            r["valid_loss"] = -0.5 + k * 0.01
+            f.write(json.dumps(r) + "\n")
+    out = os.path.join(tmp, "physics-out")
+    os.makedirs(out)
+    html_path = os.path.join(out, "p.html")
+    run("report", physics, "--threads", "1", "--midpoints", "2", "-o", html_path)
+    figures = page_figures(html_path)
+    energy = figures.get("fig-energy_curve", {}).get("data", [])
+    checks.check(len(energy) == 2 and energy[0]["y"] == [1000.0 + k for k in range(len(log))] and
+                 energy[1]["y"] == [2000.0 - k for k in range(len(log))],
+                 "a run logged with energies gets the energy curves of log.jsonl")
+    checks.check(figures["fig-loss"]["layout"]["yaxis"].get("type") != "log",
+                 "a negative loss is not put on a log axis")
+    checks.check(os.path.exists(os.path.join(out, "p_figures", "energy_curve.png")) and
+                 os.path.exists(os.path.join(out, "p.json")), "names follow -o: p.json, p_figures/energy_curve.png")
+
+
 def check_figures(folder):
     names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
     pngs = [n for n in names if n.endswith(".png")]
@@ -170,7 +229,7 @@ with temp_dir() as tmp:
     run("prepare", os.path.join(fixtures, "2mi7_heavy.dcd"), "--top",
         os.path.join(fixtures, "2mi7_heavy_topology.pdb"), "-o", data, "--align", "--valid", "0.25")
     run_dir = os.path.join(tmp, "run")
-    run("train", data, "-o", run_dir, "--epochs", "3", "--threads", "1", "--seed", "3", "--batch-size", "8")
+    run("train", data, "-o", run_dir, "--epochs", "2", "--threads", "1", "--seed", "3", "--batch-size", "8")
     log = read_log(run_dir)
     header, _ = mlds.load(data)
 
@@ -192,6 +251,8 @@ with temp_dir() as tmp:
     check_json(report, log, header, rec_rmsd)
     check_html(html_path)
     check_figures(os.path.join(out_dir, "report_figures"))
+    check_page_data(page_figures(html_path), log, header, report)
+    check_physics_log(tmp, run_dir)
     browser = check_in_browser(html_path, os.path.join(tmp, "shot.png"))
     check_bad_input(tmp, run_dir, data)
 

@@ -144,16 +144,25 @@ with temp_dir() as tmp:
     proc = subprocess.Popen([molearn_bin(), "scan", ckpt, "--grid", "400", "--batch-size", "4", "--metrics",
                              "drift", "--threads", "1", "-o", stopped], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
-    time.sleep(3)
+    started = proc.stdout.readline()  # "scanning ..." once the grid is set up
+    time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
     checks.check(proc.returncode == 130 and "interrupted" in out and not os.path.exists(
-        os.path.join(stopped, "scan.json")), f"SIGINT stops a scan: exit {proc.returncode}, no scan.json")
+        os.path.join(stopped, "scan.json")), f"SIGINT stops a scan: exit {proc.returncode}, no scan.json ({started.strip()[:40]})")
 
     # --- bad input: exit 2 with a message ------------------------------------
     ca = os.path.join(tmp, "ca.mlds")
     run("prepare", os.path.join(fixtures, "2mi7_heavy.dcd"), "--top", TOPOLOGY, "-o", ca, "--atoms", "CA")
+    partial = os.path.join(tmp, "partial.pdb")
+    with open(TOPOLOGY) as f, open(partial, "w") as g:
+        g.writelines([l for l in f if l.startswith("ATOM")][:100])
+    far = os.path.join(tmp, "far")
+    run("scan", ckpt, "--grid", "2", "--bounds", "5,6,5,6", "--metrics", "drift", "--threads", "1", "-o", far)
     bad = [
+        (["path", ckpt, "--from", partial, "--to", "1", "-o", os.path.join(tmp, "x.pdb")], "partial.pdb"),
+        (["path", ckpt, "--from", "0", "--to", "1", "--landscape", "drift", "--scan", far, "-o",
+          os.path.join(tmp, "x.pdb")], "outside"),
         (["scan", ckpt, "--grid", "0", "-o", scan + "0"], "grid"),
         (["scan", ckpt, "--grid", "1000", "-o", scan + "0"], "grid"),
         (["scan", ckpt, "--bounds", "nan,1,0,1", "-o", scan + "0"], "finite"),

@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
 import numpy as np  # noqa: E402
 import mdtraj as md  # noqa: E402
 
-from molearn_testing import Checks, run, source_dir, temp_dir  # noqa: E402
+from molearn_testing import MDTRAJ_DOC, Checks, run, source_dir, temp_dir  # noqa: E402
 
 checks = Checks("score")
 fixtures = os.path.join(source_dir(), "examples", "data")
@@ -104,6 +104,30 @@ with temp_dir() as tmp:
         stretched = [f["stretched_bonds"] for f in doc["frames"]]
         checks.check("geometry" in doc["metrics"] and all(v is not None and v > 0 for v in stretched),
                      f"stretched bonds are counted: {stretched}; metrics {doc['metrics']}; notes {doc['notes']}")
+
+    # A single residue, and CA atoms only, with the default metrics: values or
+    # notes, never a crash.
+    one, ca = os.path.join(tmp, "one.pdb"), os.path.join(tmp, "ca.pdb")
+    traj[:2].atom_slice(traj.topology.select("resid 1")).save_pdb(one)
+    traj[:2].atom_slice(traj.topology.select("name CA")).save_pdb(ca)
+    code, out, err = run("score", one, "--json", expect_ok=False)
+    doc = json.loads(out) if code == 0 else {}
+    checks.check(code == 0 and doc["frames"][0]["bond_rms_deviation"] is not None and
+                 doc["frames"][0]["cis_peptides"] == 0, f"a single residue: geometry values (exit {code})")
+    code, out, err = run("score", ca, "--json", expect_ok=False)
+    doc = json.loads(out) if code == 0 else {"notes": []}
+    checks.check(code == 0 and any(n.startswith("geometry: not computed") for n in doc["notes"]),
+                 f"CA atoms only: geometry left out with a note saying why (exit {code})")
+
+    # A full-atom NMR ensemble (hydrogens: full templates), when python-mdtraj-doc is installed.
+    full_atom = os.path.join(MDTRAJ_DOC, "data", "2MI7.pdb")
+    if os.path.exists(full_atom):
+        doc = json.loads(run("score", full_atom, "--metrics", "geometry", "--json")[1])
+        s = doc["summary"]["bond_rms_deviation"]
+        checks.check(len(doc["frames"]) == 32 and s["finite"] == 32 and s["max"] < 0.05 and
+                     doc["summary"]["d_residues"]["max"] == 0, f"full-atom 2MI7 (with hydrogens): {s}")
+    else:
+        print(f"note: full-atom check skipped: {full_atom} missing (python-mdtraj-doc)")
 
     # Bad input: exit 2, the message names the file or what is wrong.
     missing = os.path.join(tmp, "missing.pdb")

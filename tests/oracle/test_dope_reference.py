@@ -63,11 +63,17 @@ def dope(xyz, top, splines, low, high, cutoff=15.0):
     i, j = np.triu_indices(len(typed), 1)
     keep = (residue[i] != residue[j]) & (d[i, j] < min(cutoff, high)) & (d[i, j] > low)
     a, b, r = i[keep], j[keep], d[i, j][keep]
-    pair = np.array([names[typed[x]] + " " + names[typed[y]] for x, y in zip(a, b)])
+    kinds = sorted(set(names[t] for t in typed))
+    kind = np.array([kinds.index(names[t]) for t in typed])
+    code = kind[a] * len(kinds) + kind[b]
+    order = np.argsort(code, kind="stable")
+    code, r = code[order], r[order]
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    ends = np.r_[starts[1:], len(code)]
     total = 0.0
-    for key in np.unique(pair):  # one vectorised spline call per pair of types
-        first, second = key.split()
-        total += float(splines[(first, second)](r[pair == key]).sum())
+    for s, e in zip(starts, ends):  # one vectorised spline call per pair of types
+        first, second = kinds[code[s] // len(kinds)], kinds[code[s] % len(kinds)]
+        total += float(splines[(first, second)](r[s:e]).sum())
     return total
 
 

@@ -184,8 +184,10 @@ TEST_F(RealDope, NeighbourGridEqualsAllPairsOnTheDemo) {
     }
   }
   // Exploded structure: no pair within the cutoff, and few cells despite the size.
-  for (float& v : c.xyz) v *= 1e6f;
-  for (double v : dope_metrics(c, table_, DopeOptions{}, 1).column("dope")) EXPECT_EQ(v, 0.0);
+  for (float scale : {1e6f, 1e30f}) {
+    for (float& v : c.xyz) v *= scale;
+    for (double v : dope_metrics(c, table_, DopeOptions{}, 1).column("dope")) EXPECT_EQ(v, 0.0) << scale;
+  }
 }
 
 TEST_F(RealDope, OneResidueScoresOnlyWithAllPairs) {

@@ -21,6 +21,7 @@ Conformers read_conformers(const std::string& path, const std::string& topology_
   Conformers out;
   out.topology = full.subset(selected);
   auto reader = open_trajectory(path, &full);
+  if (const auto frames = reader->frame_count()) out.xyz.reserve(*frames * selected.size() * 3);
   Frame frame;
   while (reader->read(frame)) {
     for (std::size_t i : selected) out.xyz.insert(out.xyz.end(), &frame.xyz[3 * i], &frame.xyz[3 * i] + 3);

@@ -204,15 +204,10 @@ CellList build_cells(const std::vector<double>& xyz, double cutoff) {
   // Exploded decoded structures can span kilometres: widen the cells so that
   // there are never many more cells than atoms.
   cl.cell = cutoff;
-  for (;;) {
-    double cells = 1;
-    for (int k = 0; k < 3; ++k) {
-      cl.dims[k] = static_cast<long>((high[k] - cl.origin[k]) / cl.cell) + 1;
-      cells *= static_cast<double>(cl.dims[k]);
-    }
-    if (cells <= 8.0 * static_cast<double>(n) + 27) break;
-    cl.cell *= 2;
-  }
+  // Counted in double: a span of 1e30 Å must not overflow an integer.
+  auto cells_along = [&](int k) { return std::floor((high[k] - cl.origin[k]) / cl.cell) + 1; };
+  while (cells_along(0) * cells_along(1) * cells_along(2) > 8.0 * static_cast<double>(n) + 27) cl.cell *= 2;
+  for (int k = 0; k < 3; ++k) cl.dims[k] = static_cast<long>(cells_along(k));
   const std::size_t cell_count = cl.dims[0] * cl.dims[1] * cl.dims[2];
   std::vector<std::size_t> cell_index(n);
   cl.start.assign(cell_count + 1, 0);
@@ -250,6 +245,16 @@ double frame_dope(const TypedAtoms& typed, std::span<const float> frame, const D
   static constexpr int kHalfShell[14][3] = {{0, 0, 0},   {0, 0, 1},  {0, 1, -1}, {0, 1, 0},  {0, 1, 1},
                                             {1, -1, -1}, {1, -1, 0}, {1, -1, 1}, {1, 0, -1}, {1, 0, 0},
                                             {1, 0, 1},   {1, 1, -1}, {1, 1, 0},  {1, 1, 1}};
+  // Atoms copied in cell order, so that the inner loop reads memory in sequence.
+  std::vector<double> sorted(3 * n);
+  std::vector<int> type(n);
+  std::vector<std::size_t> residue(n);
+  for (std::size_t s = 0; s < n; ++s) {
+    const std::size_t i = cells.order[s];
+    std::copy_n(&xyz[3 * i], 3, &sorted[3 * s]);
+    type[s] = typed.type[i];
+    residue[s] = typed.residue[i];
+  }
   const double cutoff2 = cutoff * cutoff;
   double sum = 0;
   for (long x = 0; x < cells.dims[0]; ++x)
@@ -260,15 +265,13 @@ double frame_dope(const TypedAtoms& typed, std::span<const float> frame, const D
           const long nx = x + d[0], ny = y + d[1], nz = z + d[2];
           if (nx >= cells.dims[0] || ny < 0 || ny >= cells.dims[1] || nz < 0 || nz >= cells.dims[2]) continue;
           const std::size_t e = (nx * cells.dims[1] + ny) * cells.dims[2] + nz;
-          for (std::size_t s = cells.start[c]; s < cells.start[c + 1]; ++s) {
-            const std::size_t i = cells.order[s];
-            const double* p = &xyz[3 * i];
-            for (std::size_t u = (e == c ? s + 1 : cells.start[e]); u < cells.start[e + 1]; ++u) {
-              const std::size_t j = cells.order[u];
-              if (!options.all_pairs && typed.residue[i] == typed.residue[j]) continue;
-              const double dx = xyz[3 * j] - p[0], dy = xyz[3 * j + 1] - p[1], dz = xyz[3 * j + 2] - p[2];
+          for (std::size_t i = cells.start[c]; i < cells.start[c + 1]; ++i) {
+            const double* p = &sorted[3 * i];
+            for (std::size_t j = (e == c ? i + 1 : cells.start[e]); j < cells.start[e + 1]; ++j) {
+              const double dx = sorted[3 * j] - p[0], dy = sorted[3 * j + 1] - p[1], dz = sorted[3 * j + 2] - p[2];
               const double r2 = dx * dx + dy * dy + dz * dz;
-              if (r2 < cutoff2) sum += table.pair_energy(typed.type[i], typed.type[j], std::sqrt(r2));
+              if (r2 >= cutoff2 || (!options.all_pairs && residue[i] == residue[j])) continue;
+              sum += table.pair_energy(type[i], type[j], std::sqrt(r2));
             }
           }
         }

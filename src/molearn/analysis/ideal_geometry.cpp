@@ -6,6 +6,7 @@
 #include <set>
 
 #include "molearn/core/error.hpp"
+#include "molearn/data/selection.hpp"
 #include "molearn/io/residue_names.hpp"
 #include "molearn/physics/pdb_names.hpp"
 #include "molearn/physics/system_builder.hpp"
@@ -20,6 +21,7 @@ struct ProteinPart {
   std::vector<std::size_t> atoms;  // indices into the conformers' topology
   std::vector<ResidueTermini> termini;
   std::set<std::string> names;  // standard (pdbNames.xml) names of the atoms present
+  bool hydrogens = false;
 };
 
 ProteinPart protein_part(const Conformers& c) {
@@ -36,6 +38,7 @@ ProteinPart protein_part(const Conformers& c) {
       part.atoms.push_back(i);
       part.names.insert(pdb.atom(res_name, c.topology.atom(i).name));
       has_oxt = has_oxt || c.topology.atom(i).name == "OXT";
+      part.hydrogens = part.hydrogens || is_hydrogen(c.topology.atom(i));
     }
     // A residue alone in its chain has no template (Amber has N- or
     // C-terminal variants, not both): its own geometry is that of the
@@ -82,7 +85,10 @@ IdealGeometry ideal_geometry(const ForceField& ff, const Conformers& c) {
   for (std::size_t i : part.atoms) xyz.insert(xyz.end(), &c.frame(0)[3 * i], &c.frame(0)[3 * i] + 3);
 
   TemplateOptions options;
-  options.filter.names = part.names;  // templates reduced to the atoms present
+  // Without hydrogens (decoded structures, heavy-atom selections) templates
+  // are reduced to the atom names present; with them, full templates, as
+  // `molearn energy` and `relax` do (terminal hydrogens have several names).
+  if (!part.hydrogens) options.filter.names = part.names;
   options.termini = part.termini;
   MatchedTopology matched = match_templates(ff, subset, xyz, options);
   add_peptide_bonds(matched, subset, part.termini);

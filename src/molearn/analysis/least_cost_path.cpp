@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <queue>
+#include <sstream>
 #include <string>
 #include <tuple>
 
@@ -143,11 +144,14 @@ GridCell cell_of(const std::vector<double>& point, const LatentGrid& grid, std::
   const double half_x = (grid.x.back() - grid.x.front()) / double(2 * (grid.nx() - 1));
   const double half_y = (grid.y.back() - grid.y.front()) / double(2 * (grid.ny() - 1));
   if (x < grid.bounds.x0 - half_x || x > grid.bounds.x1 + half_x || y < grid.bounds.y0 - half_y ||
-      y > grid.bounds.y1 + half_y)
-    throw InputError("path point " + std::to_string(index) + " at (" + std::to_string(x) + ", " + std::to_string(y) +
-                     ") in the scan plane lies outside the landscape's bounds [" + std::to_string(grid.bounds.x0) +
-                     ", " + std::to_string(grid.bounds.x1) + "] x [" + std::to_string(grid.bounds.y0) + ", " +
-                     std::to_string(grid.bounds.y1) + "]: scan a larger region (--bounds, --padding)");
+      y > grid.bounds.y1 + half_y) {
+    std::ostringstream text;
+    text.precision(5);
+    text << "waypoint " << index << " of the path (0 is its start) lies at (" << x << ", " << y
+         << ") in the scan plane, outside the landscape's bounds [" << grid.bounds.x0 << ", " << grid.bounds.x1
+         << "] x [" << grid.bounds.y0 << ", " << grid.bounds.y1 << "]: scan a larger region (--bounds, --padding)";
+    throw InputError(text.str());
+  }
   return {nearest_index(grid.x, x), nearest_index(grid.y, y)};
 }
 
@@ -163,7 +167,10 @@ std::vector<std::vector<double>> least_cost_polyline(const std::vector<std::vect
   for (std::size_t w = 1; w < waypoints.size(); ++w) {
     const auto& a = waypoints[w - 1];
     const auto& b = waypoints[w];
-    const auto cells = least_cost_path(costs, grid.nx(), grid.ny(), cell_of(a, grid, w - 1), cell_of(b, grid, w)).cells;
+    // In order, so a message names the first waypoint outside the grid.
+    const GridCell from = cell_of(a, grid, w - 1);
+    const GridCell to = cell_of(b, grid, w);
+    const auto cells = least_cost_path(costs, grid.nx(), grid.ny(), from, to).cells;
     // Interior cells only: the leg's own ends replace the first and last cell.
     for (std::size_t k = 1; k + 1 < cells.size(); ++k) {
       const double t = double(k) / double(cells.size() - 1);

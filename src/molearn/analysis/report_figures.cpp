@@ -23,7 +23,7 @@ StagedFolder::StagedFolder(std::string final_path)
     : final_path_(std::move(final_path)), temp_path_(final_path_ + ".tmp." + std::to_string(::getpid())) {
   std::error_code ec;
   fs::remove_all(temp_path_, ec);
-  if (!fs::create_directories(temp_path_, ec) || ec)
+  if (!fs::create_directory(temp_path_, ec) || ec)
     throw OutputError(final_path_ + ": cannot create the folder (does its parent exist and is it writable?)");
 }
 

@@ -99,7 +99,7 @@ json trace_of(const Series& s, const std::string& colour, const std::optional<Hi
     t["marker"] = {{"size", 5}, {"color", colour}};
   } else {
     t["mode"] = "markers";
-    t["marker"] = {{"size", 5}, {"color", colour}, {"opacity", 0.7}, {"line", {{"color", "#333333"}, {"width", 0.5}}}};
+    t["marker"] = {{"size", 6}, {"color", colour}, {"opacity", 0.75}, {"line", {{"color", "#333333"}, {"width", 0.6}}}};
   }
   return t;
 }

@@ -178,6 +178,9 @@ void run_path(const PathArgs& args) {
   std::vector<PathEndpoint> ends{parse_endpoint(args.from)};
   for (const auto& v : args.via) ends.push_back(parse_endpoint(v));
   ends.push_back(parse_endpoint(args.to));
+  g_stop.store(false);
+  std::signal(SIGINT, request_path_stop);
+  std::signal(SIGTERM, request_path_stop);
   torch::set_num_threads(args.threads > 0 ? args.threads
                                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   const LoadedCheckpoint loaded = load_checkpoint(args.checkpoint);
@@ -190,9 +193,6 @@ void run_path(const PathArgs& args) {
   for (const auto& e : ends)
     waypoints.push_back(encode_endpoint(*loaded.model, state, dataset, dataset_path, e, args.top));
 
-  g_stop.store(false);
-  std::signal(SIGINT, request_path_stop);
-  std::signal(SIGTERM, request_path_stop);
   const Conformers example = conformers_of(state, dataset.frame_in_angstrom(0));
   const StructureMetricSettings settings{args.data_dir, args.threads};
   std::vector<std::vector<double>> polyline = waypoints;
@@ -221,7 +221,12 @@ void run_path(const PathArgs& args) {
       writer->write(frame);
     }
   };
+  options.stop_requested = [] { return g_stop.load(); };
   const LatentEvaluation result = evaluate_latent_points(*loaded.model, state, points, options);
+  if (result.interrupted) {
+    std::printf("interrupted; nothing written\n");
+    throw Interrupted();
+  }
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   for (const auto& note : notes) std::printf("note: %s\n", note.c_str());

@@ -128,18 +128,24 @@ Series lines(std::string name, std::vector<double> x, std::vector<double> y, con
   return {std::move(name), SeriesStyle::Lines, std::move(x), std::move(y), colour};
 }
 
+// A log axis only when every value can go on it (with the physics loss the
+// validation loss can be negative).
+bool all_positive(const std::vector<double>& values) {
+  return std::all_of(values.begin(), values.end(), [](double v) { return v > 0; });
+}
+
 ReportSection curves_section(const RunAnalysis& run) {
   const auto& log = run.log;
   ReportSection s{"curves", "Training curves", "From log.jsonl: one point per epoch.", {}, {}, {}};
   s.figures.push_back({"loss",
                        "Loss per epoch",
                        "epoch",
-                       "loss (MSE of scaled coordinates)",
+                       "loss (scaled units)",
                        {lines("training loss", log.epoch, log.train_loss, kTrainColour),
                         lines("validation loss", log.epoch, log.valid_loss, kValidColour)},
                        std::nullopt,
                        std::nullopt,
-                       true});
+                       all_positive(log.train_loss) && all_positive(log.valid_loss)});
   s.figures.push_back({"valid_rmsd",
                        "Validation RMSD per epoch",
                        "epoch",
@@ -407,6 +413,8 @@ std::vector<Figure> all_figures(const Report& report) {
 void run_report(ReportArgs& args) {
   const fs::path out(args.output);
   if (out.extension() != ".html") throw InputError(args.output + ": the report is an HTML file; name it *.html");
+  if (!out.parent_path().empty() && !fs::is_directory(out.parent_path()))
+    throw OutputError(args.output + ": the folder " + out.parent_path().string() + " does not exist");
   const std::string plotly = load_plotly_js();  // fail before the long work
   const fs::path folder = out.parent_path() / (out.stem().string() + "_figures");
   const fs::path json_path = out.parent_path() / (out.stem().string() + ".json");

@@ -86,6 +86,10 @@ void run_scan(const ScanArgs& args) {
   std::optional<GridBounds> bounds;
   if (!args.bounds.empty()) bounds = parse_bounds(args.bounds);
   if (args.batch_size == 0) throw InputError("--batch-size must be at least 1");
+  // From here on Ctrl-C stops after the current batch (or before the first).
+  g_stop.store(false);
+  std::signal(SIGINT, request_scan_stop);
+  std::signal(SIGTERM, request_scan_stop);
   torch::set_num_threads(args.threads > 0 ? args.threads
                                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   const LoadedCheckpoint loaded = load_checkpoint(args.checkpoint);
@@ -134,10 +138,7 @@ void run_scan(const ScanArgs& args) {
     line.update("scan: " + std::to_string(done) + "/" + std::to_string(total) + " points  ETA " + eta_text(eta),
                 done == total);
   };
-  g_stop.store(false);
   options.stop_requested = [] { return g_stop.load(); };
-  std::signal(SIGINT, request_scan_stop);
-  std::signal(SIGTERM, request_scan_stop);
   const LatentEvaluation result = evaluate_latent_points(*loaded.model, state, points, options);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
@@ -149,7 +150,8 @@ void run_scan(const ScanArgs& args) {
   }
 
   nlohmann::json doc = {{"command", "scan"},
-                        {"checkpoint", args.checkpoint},
+                        // Absolute, so `molearn path --scan` can tell it from any folder.
+                        {"checkpoint", std::filesystem::weakly_canonical(args.checkpoint).string()},
                         {"dataset", dataset_path},
                         {"latent_dim", state.model.latent_dim},
                         {"grid", {nx, ny}},

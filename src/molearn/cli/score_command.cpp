@@ -1,5 +1,6 @@
 // `molearn score`: quality metrics of any structures or trajectories (MD
 // frames or decoded conformers), one row per frame plus a summary.
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -135,7 +136,13 @@ struct ScoreResult {
   std::vector<std::string> metrics;
   std::vector<std::string> notes;
   std::unique_ptr<RamachandranTables> rama;  // for --per-residue
+  // Wall time of reading and of each metric, for --json (benchmarks use it).
+  nlohmann::json seconds = nlohmann::json::object();
 };
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
 ScoreResult compute(const ScoreArgs& args, const Input& in) {
   const bool defaults = args.metrics.empty();
@@ -145,6 +152,7 @@ ScoreResult compute(const ScoreArgs& args, const Input& in) {
   result.table.rows.resize(in.conformers.frame_count);
   const Conformers& c = in.conformers;
   for (const MetricRequest& m : requests) {
+    const auto start = std::chrono::steady_clock::now();
     try {
       if (m.name == "rmsd") {
         result.table.append_columns(rmsd_metrics(c, rmsd_reference(args, in, m.argument), args.threads));
@@ -159,6 +167,10 @@ ScoreResult compute(const ScoreArgs& args, const Input& in) {
         result.table.append_columns(ramachandran_metrics(c, *result.rama, args.threads));
       } else if (m.name == "dope") {
         const DopeTable table = DopeTable::load(args.data_dir);
+        const std::size_t untyped = dope_atom_types(c.topology, table).untyped_heavy_atoms;
+        if (untyped > 0)
+          result.notes.push_back("dope: " + std::to_string(untyped) +
+                                 " heavy atoms without a DOPE type (OXT, ligands, unknown residues) left out");
         result.table.append_columns(
             dope_metrics(c, table, DopeOptions{args.dope_cutoff, args.dope_all_pairs}, args.threads));
       } else if (m.name == "energy") {
@@ -169,6 +181,7 @@ ScoreResult compute(const ScoreArgs& args, const Input& in) {
         result.table.append_columns(energy_metrics(c, options));
       }
       result.metrics.push_back(m.argument.empty() ? m.name : m.name + ":" + m.argument);
+      result.seconds[m.name] = seconds_since(start);
     } catch (const InputError& e) {
       // Asked for by name: an error. Among the defaults: left out, saying why.
       if (!defaults) throw;
@@ -189,6 +202,15 @@ std::string format_value(double v) {
     std::snprintf(buffer, sizeof buffer, "%.4f", v);
   else
     std::snprintf(buffer, sizeof buffer, "%.6g", v);
+  return buffer;
+}
+
+// Ramachandran scores sit near thresholds of 0.0005-0.002: six significant
+// digits, so that the category can be checked from the CSV.
+std::string precise_value(double v) {
+  if (!std::isfinite(v)) return "nan";
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6g", v);
   return buffer;
 }
 
@@ -265,6 +287,7 @@ void print_json(const ScoreArgs& args, const Input& in, const ScoreResult& r) {
                        {"not_finite", s.not_finite}};
   doc["summary"] = std::move(summary);
   doc["notes"] = r.notes;
+  doc["seconds"] = r.seconds;
   std::printf("%s\n", doc.dump(1).c_str());
 }
 
@@ -286,7 +309,7 @@ void write_per_residue(const std::string& path, const Input& in, const ScoreResu
           << (b.ins_code == ' ' ? std::string() : std::string(1, b.ins_code)) << ',' << b.res_name << ','
           << format_value(d.phi[i]) << ',' << format_value(d.psi[i]) << ',' << format_value(d.omega[i]);
       if (r.rama)
-        out << ',' << to_string(rama[i].cls) << ',' << format_value(rama[i].score) << ','
+        out << ',' << to_string(rama[i].cls) << ',' << precise_value(rama[i].score) << ','
             << to_string(rama[i].category);
       out << '\n';
     }
@@ -295,8 +318,11 @@ void write_per_residue(const std::string& path, const Input& in, const ScoreResu
 }
 
 void run_score(const ScoreArgs& args) {
+  const auto start = std::chrono::steady_clock::now();
   const Input in = read_inputs(args);
-  const ScoreResult result = compute(args, in);
+  const double read_seconds = seconds_since(start);
+  ScoreResult result = compute(args, in);
+  result.seconds["read"] = read_seconds;
   if (!args.per_residue.empty()) write_per_residue(args.per_residue, in, result);
   if (args.json)
     print_json(args, in, result);
