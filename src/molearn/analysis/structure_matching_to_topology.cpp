@@ -54,6 +54,17 @@ std::vector<float> read_frame(const std::string& path, const Topology& topology,
   return std::move(frame.xyz);
 }
 
+// Protonation and force-field variants of one amino acid are the same
+// residue for matching coordinates: a crystal structure's HIS is an MD
+// topology's HID, HIE or HIP (and CYS is CYX, ASP is ASH, ...).
+std::string residue_for_matching(const std::string& res_name) {
+  static const std::map<std::string, std::string> parent = {
+      {"HIE", "HIS"}, {"HID", "HIS"}, {"HIP", "HIS"}, {"HSD", "HIS"}, {"HSE", "HIS"}, {"HSP", "HIS"},
+      {"CYX", "CYS"}, {"CYM", "CYS"}, {"ASH", "ASP"}, {"GLH", "GLU"}, {"LYN", "LYS"}};
+  const auto it = parent.find(res_name);
+  return it == parent.end() ? res_name : it->second;
+}
+
 }  // namespace
 
 std::vector<float> coordinates_in_topology_order(const Topology& target, const std::string& structure_path,
@@ -70,7 +81,7 @@ std::vector<float> coordinates_in_topology_order(const Topology& target, const s
   std::map<AtomKey, std::size_t> index;
   for (std::size_t i = 0; i < file.atom_count(); ++i) {
     const Atom& a = file.atom(i);
-    index.emplace(AtomKey{a.chain, a.res_seq, a.ins_code, a.res_name, a.name}, i);
+    index.emplace(AtomKey{a.chain, a.res_seq, a.ins_code, residue_for_matching(a.res_name), a.name}, i);
   }
   const auto chains = chain_mapping(target, file);
 
@@ -79,7 +90,8 @@ std::vector<float> coordinates_in_topology_order(const Topology& target, const s
   std::size_t missing_count = 0;
   for (std::size_t i = 0; i < target.atom_count(); ++i) {
     const Atom& a = target.atom(i);
-    const auto found = index.find(AtomKey{chains.at(a.chain), a.res_seq, a.ins_code, a.res_name, a.name});
+    const auto found =
+        index.find(AtomKey{chains.at(a.chain), a.res_seq, a.ins_code, residue_for_matching(a.res_name), a.name});
     if (found == index.end()) {
       if (missing.size() < 10) missing.push_back(describe(a));
       ++missing_count;

@@ -5,6 +5,8 @@
 
 #include "commands.hpp"
 #include "molearn/data/dataset_file.hpp"
+#include "molearn/core/atomic_file.hpp"
+#include "molearn/core/error.hpp"
 #include "molearn/data/npy.hpp"
 #include "molearn/data/prepare.hpp"
 #include "progress.hpp"
@@ -28,6 +30,11 @@ std::string describe_chains(const Topology& topology) {
 }
 
 void run_prepare(const PrepareArgs& args) {
+  std::vector<std::string> inputs = args.options.inputs;
+  inputs.push_back(args.options.topology);
+  for (const std::string& output : {args.output, args.npy})
+    if (!output.empty()) check_output_is_not_input(output, inputs);
+  if (!args.npy.empty() && args.npy == args.output) throw molearn::InputError("-o and --npy name the same file");
   ProgressLine line;
   auto on_progress = [&line](const PrepareProgress& p) {
     std::string text = "reading " + p.file + ": frame " + std::to_string(p.frames_read);

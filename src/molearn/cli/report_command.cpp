@@ -418,6 +418,14 @@ void run_report(ReportArgs& args) {
   const std::string plotly = load_plotly_js();  // fail before the long work
   const fs::path folder = out.parent_path() / (out.stem().string() + "_figures");
   const fs::path json_path = out.parent_path() / (out.stem().string() + ".json");
+  const fs::path run_dir(args.run.run_dir);
+  std::vector<std::string> inputs = {(run_dir / "log.jsonl").string(), (run_dir / "best.ckpt").string(),
+                                     (run_dir / "last.ckpt").string(), args.run.dataset};
+  if (!args.scan.empty()) {
+    inputs.push_back((fs::path(args.scan) / "scan.json").string());
+    inputs.push_back(args.scan);
+  }
+  for (const fs::path& output : {out, json_path, folder}) check_output_is_not_input(output.string(), inputs);
   std::unique_ptr<ScanData> scan;
   if (!args.scan.empty()) scan = std::make_unique<ScanData>(read_scan(args.scan));
 

@@ -318,6 +318,12 @@ void write_per_residue(const std::string& path, const Input& in, const ScoreResu
 }
 
 void run_score(const ScoreArgs& args) {
+  if (!args.per_residue.empty()) {
+    std::vector<std::string> inputs = args.inputs;
+    inputs.push_back(args.topology);
+    check_output_is_not_input(args.per_residue, inputs);
+    check_regular_output(args.per_residue);
+  }
   const auto start = std::chrono::steady_clock::now();
   const Input in = read_inputs(args);
   const double read_seconds = seconds_since(start);

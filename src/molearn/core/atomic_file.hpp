@@ -5,13 +5,25 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace molearn {
+
+// Throws OutputError when `path` exists and is not a regular file (a device,
+// FIFO, folder or symbolic link): renaming a result onto it would replace
+// it (as root, even /dev/null) with an ordinary file.
+void check_regular_output(const std::string& path);
+
+// Throws InputError when `output` is the same file as one of `inputs` (the
+// result would destroy its own input), naming both. Paths that do not exist
+// yet never clash.
+void check_output_is_not_input(const std::string& output, const std::vector<std::string>& inputs);
 
 class AtomicFile {
  public:
   // Opens `final_path`'s temporary sibling for binary writing. Throws
-  // OutputError if it cannot be created.
+  // OutputError if it cannot be created or `final_path` is not a regular
+  // file (check_regular_output).
   explicit AtomicFile(std::string final_path);
   ~AtomicFile();  // removes the temporary file unless commit() succeeded
 

@@ -321,7 +321,11 @@ MatchedTopology match_templates(const ForceField& ff, const Topology& topology, 
     if (termini[r].n_terminal || termini[r - 1].c_terminal) continue;
     const int c = system_atom(r - 1, "C"), n = system_atom(r, "N");
     if (c < 0 || n < 0) continue;
-    if (distance(xyz, result.atoms[c].source, result.atoms[n].source) <= kMaxPeptideBond)
+    // Chain ends given by the caller (a model's training topology, chain
+    // identifiers) are trusted: a decoded structure's stretched peptide bond
+    // is still a bond, and its energy must count. Found from this geometry,
+    // they already break chains at C-N > 2 A.
+    if (!options.termini.empty() || distance(xyz, result.atoms[c].source, result.atoms[n].source) <= kMaxPeptideBond)
       result.bonds.push_back({c, n});
   }
   for (std::size_t r = 0; r < residues.size(); ++r) {

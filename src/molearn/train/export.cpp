@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "molearn/core/atomic_file.hpp"
 #include "molearn/core/error.hpp"
 #include "molearn/data/dataset_file.hpp"
 #include "molearn/train/checkpoint.hpp"
@@ -35,6 +36,8 @@ def decode_angstrom(self, z):
 }  // namespace
 
 void export_torchscript(const std::string& checkpoint, const std::string& path) {
+  check_output_is_not_input(path, {checkpoint});
+  check_regular_output(path);
   const LoadedCheckpoint loaded = load_checkpoint(checkpoint);
   torch::jit::Module module("MolearnAutoencoder");
   for (const auto& p : loaded.model->named_parameters())
