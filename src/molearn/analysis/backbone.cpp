@@ -22,17 +22,19 @@ std::vector<ResidueBackbone> backbone_of(const Conformers& conformers) {
     for (std::size_t k = 0; k < residues[r].atom_count; ++k) {
       const std::size_t i = residues[r].first_atom + k;
       const std::string& name = topology.atom(i).name;
-      long* slot = name == "N" ? &b.n : name == "CA" ? &b.ca : name == "C" ? &b.c : name == "O" ? &b.o
-                                      : name == "CB"                                  ? &b.cb
-                                                                                      : nullptr;
+      long* slot = name == "N"    ? &b.n
+                   : name == "CA" ? &b.ca
+                   : name == "C"  ? &b.c
+                   : name == "O"  ? &b.o
+                   : name == "CB" ? &b.cb
+                                  : nullptr;
       if (slot && *slot == kNoAtom) *slot = static_cast<long>(i);
     }
   }
   for (std::size_t r = 1; r < out.size(); ++r) {
     const bool ends_between = r - 1 < conformers.termini.size() && r < conformers.termini.size() &&
                               (conformers.termini[r - 1].c_terminal || conformers.termini[r].n_terminal);
-    const bool bonded = out[r - 1].amino_acid && out[r].amino_acid && out[r - 1].chain == out[r].chain &&
-                        !ends_between;
+    const bool bonded = out[r - 1].amino_acid && out[r].amino_acid && out[r - 1].chain == out[r].chain && !ends_between;
     out[r - 1].bonded_to_next = out[r].bonded_to_previous = bonded;
   }
   return out;

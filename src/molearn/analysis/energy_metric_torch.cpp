@@ -79,8 +79,8 @@ ConformerEnergy::ConformerEnergy(const Conformers& conformers, const EnergyMetri
     // whatever this says.
     TorchForceFieldOptions torch_options;
     torch_options.dtype = torch::kFloat;
-    engines_->torch =
-        std::make_unique<TorchForceField>(*build_system(ff_, matched_, system_options_), CoordinateScale{}, torch_options);
+    engines_->torch = std::make_unique<TorchForceField>(*build_system(ff_, matched_, system_options_),
+                                                        CoordinateScale{}, torch_options);
   } else {
     for (int t = 0; t < threads_; ++t)
       engines_->openmm.push_back(
@@ -91,7 +91,8 @@ ConformerEnergy::ConformerEnergy(const Conformers& conformers, const EnergyMetri
 ConformerEnergy::~ConformerEnergy() = default;
 
 std::string ConformerEnergy::platform() const {
-  return engine_ == EnergyEngine::Torch ? "libtorch, float32 (Coulomb/LJ in double)" : engines_->openmm.front()->platform();
+  return engine_ == EnergyEngine::Torch ? "libtorch, float32 (Coulomb/LJ in double)"
+                                        : engines_->openmm.front()->platform();
 }
 
 MetricTable ConformerEnergy::evaluate(std::span<const float> frames_xyz, std::size_t frames,
@@ -119,7 +120,8 @@ MetricTable ConformerEnergy::evaluate(std::span<const float> frames_xyz, std::si
     torch::set_num_threads(threads_);
     for (std::size_t start = 0; start < frames; start += kTorchChunk) {
       const std::size_t count = std::min(kTorchChunk, frames - start);
-      torch::Tensor xyz = torch::empty({static_cast<std::int64_t>(count), static_cast<std::int64_t>(n), 3}, torch::kDouble);
+      torch::Tensor xyz =
+          torch::empty({static_cast<std::int64_t>(count), static_cast<std::int64_t>(n), 3}, torch::kDouble);
       std::vector<bool> finite(count);
       for (std::size_t b = 0; b < count; ++b) finite[b] = system_xyz(start + b, xyz.data_ptr<double>() + b * n * 3);
       TorchEnergyTerms terms;
@@ -130,7 +132,10 @@ MetricTable ConformerEnergy::evaluate(std::span<const float> frames_xyz, std::si
       // Total first, then the groups the system has, as OpenMM reports them.
       std::vector<torch::Tensor> columns = {terms.total()};
       for (const std::string& g : groups_)
-        columns.push_back(g == "bond" ? terms.bond : g == "angle" ? terms.angle : g == "torsion" ? terms.torsion : terms.nonbonded);
+        columns.push_back(g == "bond"      ? terms.bond
+                          : g == "angle"   ? terms.angle
+                          : g == "torsion" ? terms.torsion
+                                           : terms.nonbonded);
       const torch::Tensor parts = torch::stack(columns, 1).to(torch::kDouble).contiguous();
       const std::size_t width = columns.size();
       torch::Tensor frame_forces;

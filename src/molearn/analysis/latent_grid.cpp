@@ -10,9 +10,6 @@
 
 namespace molearn {
 
-namespace {
-
-// Comma-separated finite numbers; `what` names the option in messages.
 std::vector<double> parse_numbers(const std::string& text, const std::string& what) {
   std::vector<double> values;
   std::size_t start = 0;
@@ -30,6 +27,8 @@ std::vector<double> parse_numbers(const std::string& text, const std::string& wh
   }
   return values;
 }
+
+namespace {
 
 std::size_t as_count(double value, const std::string& text, const std::string& what) {
   if (value < 0 || value != std::floor(value) || value > 1e9)

@@ -48,6 +48,10 @@ struct LatentGrid {
   std::vector<double> point(std::size_t k) const;
 };
 
+// Comma-separated finite numbers ("1.5,-2"); `what` names the option in the
+// InputError thrown for anything else.
+std::vector<double> parse_numbers(const std::string& text, const std::string& what);
+
 // "64" (64 x 64) or "64,48" (nx, ny). Throws InputError unless each side is
 // at least 2 and the total at most kMaxGridPoints.
 std::pair<std::size_t, std::size_t> parse_grid_size(const std::string& text);

@@ -31,7 +31,8 @@ void MetricTable::append_columns(const MetricTable& other) {
     throw Error("metric tables of " + std::to_string(rows.size()) + " and " + std::to_string(other.rows.size()) +
                 " frames cannot be joined");
   columns.insert(columns.end(), other.columns.begin(), other.columns.end());
-  for (std::size_t r = 0; r < rows.size(); ++r) rows[r].insert(rows[r].end(), other.rows[r].begin(), other.rows[r].end());
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    rows[r].insert(rows[r].end(), other.rows[r].begin(), other.rows[r].end());
 }
 
 std::vector<ColumnSummary> summarise(const MetricTable& table) {

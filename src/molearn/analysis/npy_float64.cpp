@@ -4,37 +4,18 @@
 #include <cstring>
 #include <fstream>
 
-#include "molearn/core/atomic_file.hpp"
 #include "molearn/core/error.hpp"
+#include "molearn/data/npy.hpp"
 
 namespace molearn {
 
 void write_npy_float64(const std::string& path, const std::vector<double>& data,
                        const std::vector<std::size_t>& shape) {
-  std::string dims;
   std::size_t count = 1;
-  for (std::size_t d : shape) {
-    dims += std::to_string(d) + ", ";
-    count *= d;
-  }
+  for (std::size_t d : shape) count *= d;
   if (count != data.size())
     throw OutputError(path + ": " + std::to_string(data.size()) + " values do not fill the array's shape");
-  // Python tuple syntax: "(3, 4)", but "(3,)" for one dimension.
-  dims.resize(dims.size() - (shape.size() > 1 ? 2 : shape.size() == 1 ? 1 : 0));
-  std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + dims + "), }";
-  // Magic, version and length take 10 bytes; the preamble ends with '\n' and
-  // is padded to a multiple of 64 bytes.
-  const std::size_t total = (10 + header.size() + 1 + 63) / 64 * 64;
-  header.append(total - 10 - header.size() - 1, ' ');
-  header += '\n';
-  AtomicFile file(path);
-  auto& out = file.stream();
-  out.write("\x93NUMPY\x01\x00", 8);
-  const std::uint16_t length = static_cast<std::uint16_t>(header.size());
-  out.write(reinterpret_cast<const char*>(&length), 2);
-  out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(count * sizeof(double)));
-  file.commit();
+  write_npy(path, data.data(), shape);
 }
 
 namespace {

@@ -1,5 +1,6 @@
-// float64 NPY files for the landscapes of `molearn scan` (data/npy.hpp writes
-// float32 only), and reading them back for `molearn path --scan`.
+// float64 NPY files for the landscapes of `molearn scan` (written by
+// data/npy.hpp after a shape check), and reading them back for `molearn path
+// --scan`.
 #pragma once
 
 #include <cstddef>

@@ -9,13 +9,13 @@
 #include <OpenMM.h>
 
 #include "commands.hpp"
+#include "molearn/analysis/energy_metric_torch.hpp"
 #include "molearn/core/error.hpp"
 #include "molearn/data/dataset_file.hpp"
 #include "molearn/data/npy.hpp"
+#include "molearn/data/polymer.hpp"
 #include "molearn/data/selection.hpp"
 #include "molearn/io/trajectory_reader.hpp"
-#include "molearn/analysis/energy_metric_torch.hpp"
-#include "molearn/data/polymer.hpp"
 #include "molearn/physics/forcefield_reader.hpp"
 #include "molearn/physics/structure_matching.hpp"
 #include "molearn/physics/system_builder.hpp"
@@ -103,7 +103,8 @@ void run_energy(const EnergyArgs& args) {
   if (!args.json)
     std::printf("%s: %zu atoms%s; %s; %s; %s engine, %s (energies in kJ/mol)\n", args.input.c_str(),
                 energy.matched().size(), energy.matched().reduced ? " (reduced templates)" : "",
-                joined(energy.forcefield().files).c_str(), describe_model(energy.system_options(), energy.forcefield()).c_str(),
+                joined(energy.forcefield().files).c_str(),
+                describe_model(energy.system_options(), energy.forcefield()).c_str(),
                 energy_engine_name(energy.engine()), energy.platform().c_str());
 
   std::vector<double> all_forces, forces;
@@ -154,14 +155,17 @@ void run_physics_system(const SystemArgs& args) {
     options = args.physics.system_options("soft");
     matched = match_dataset(ff, read_dataset(args.input));
   } else {
-    options = args.physics.system_options("full");
     Topology topology = read_topology_for(args.input, args.topology);
     rename_terminal_oxygens(topology);
     Frame frame;
     if (!open_trajectory(args.input, &topology)->read(frame)) throw FormatError(args.input + ": contains no frames");
-    const std::optional<std::string> atoms =
-        args.physics.atoms.empty() ? std::nullopt : std::optional<std::string>(args.physics.atoms);
+    // As `energy` and `relax`: a structure without hydrogens gets templates
+    // reduced to its atoms and the soft core.
+    const std::optional<std::string> atoms = args.physics.atoms.empty()
+                                                 ? atom_names_without_hydrogens(topology)
+                                                 : std::optional<std::string>(args.physics.atoms);
     matched = match_structure(ff, topology, frame.xyz, atoms, args.physics.termini_source(topology));
+    options = args.physics.system_options(matched.reduced ? "soft" : "full");
   }
   report_notes(matched, options);
   const std::unique_ptr<OpenMM::System> system = build_system(ff, matched, options);
@@ -231,7 +235,8 @@ void add_physics_command(CLI::App& app) {
   cmd->add_option("input", args->input, "Dataset (.mlds) or structure (PDB, mmCIF; DCD/XTC with --top)")->required();
   cmd->add_option("-o,--output", args->output, "System file to write (.xml)")->required();
   cmd->add_option("--top,-t", args->topology, "Topology of a DCD or XTC input");
-  add_physics_options(cmd, args->physics, "soft for datasets, full for structures");
+  add_physics_options(cmd, args->physics,
+                      "soft for datasets and structures without hydrogens (reduced templates), full otherwise");
   cmd->add_option("--atoms", args->physics.atoms, "Structures only: keep these atoms (as 'molearn energy --atoms')");
   cmd->footer(
       "Examples:\n"

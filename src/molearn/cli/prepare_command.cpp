@@ -4,9 +4,9 @@
 #include <set>
 
 #include "commands.hpp"
-#include "molearn/data/dataset_file.hpp"
 #include "molearn/core/atomic_file.hpp"
 #include "molearn/core/error.hpp"
+#include "molearn/data/dataset_file.hpp"
 #include "molearn/data/npy.hpp"
 #include "molearn/data/prepare.hpp"
 #include "progress.hpp"

@@ -23,8 +23,9 @@ void check_regular_output(const std::string& path) {
   const auto status = std::filesystem::symlink_status(path, ec);
   if (ec || !std::filesystem::exists(status)) return;
   if (!std::filesystem::is_regular_file(status))
-    throw OutputError(path + ": exists and is not a regular file (a folder, device, FIFO or symbolic link); "
-                             "molearn writes results only to new or regular files");
+    throw OutputError(path +
+                      ": exists and is not a regular file (a folder, device, FIFO or symbolic link); "
+                      "molearn writes results only to new or regular files");
 }
 
 void check_output_is_not_input(const std::string& output, const std::vector<std::string>& inputs) {

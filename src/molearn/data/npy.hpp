@@ -11,4 +11,7 @@ namespace molearn {
 // (NPY format version 1.0), atomically. Throws OutputError.
 void write_npy(const std::string& path, const float* data, const std::vector<std::size_t>& shape);
 
+// The same for float64 (e.g. the landscapes of `molearn scan`).
+void write_npy(const std::string& path, const double* data, const std::vector<std::size_t>& shape);
+
 }  // namespace molearn

@@ -15,8 +15,9 @@ MatchedTopology match_structure(const ForceField& ff, const Topology& topology, 
   if (xyz.size() != 3 * topology.atom_count())
     throw InputError("structure has " + std::to_string(topology.atom_count()) + " atoms but " +
                      std::to_string(xyz.size() / 3) + " coordinates");
-  return match_structure(ff, topology, xyz, atoms,
-                         termini == TerminiSource::Chains ? termini_from_chains(topology) : find_termini(topology, xyz));
+  return match_structure(
+      ff, topology, xyz, atoms,
+      termini == TerminiSource::Chains ? termini_from_chains(topology) : find_termini(topology, xyz));
 }
 
 std::optional<std::string> atom_names_without_hydrogens(const Topology& topology) {
@@ -31,7 +32,8 @@ std::optional<std::string> atom_names_without_hydrogens(const Topology& topology
 }
 
 MatchedTopology match_structure(const ForceField& ff, const Topology& topology, std::span<const float> xyz,
-                                const std::optional<std::string>& atoms, const std::vector<ResidueTermini>& all_termini) {
+                                const std::optional<std::string>& atoms,
+                                const std::vector<ResidueTermini>& all_termini) {
   if (xyz.size() != 3 * topology.atom_count())
     throw InputError("structure has " + std::to_string(topology.atom_count()) + " atoms but " +
                      std::to_string(xyz.size() / 3) + " coordinates");

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <thread>
 
+#include "molearn/analysis/latent_grid.hpp"
 #include "molearn/core/error.hpp"
 #include "molearn/data/dataset_file.hpp"
 #include "molearn/io/trajectory_writer.hpp"
@@ -14,23 +15,7 @@
 
 namespace molearn {
 
-std::vector<double> parse_latent_point(const std::string& text) {
-  std::vector<double> values;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    std::string item = text.substr(start, comma - start);
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    double value = 0;
-    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
-    if (item.empty() || ec != std::errc() || end != item.data() + item.size() || !std::isfinite(value))
-      throw InputError("latent point '" + text + "': '" + item + "' is not a finite number");
-    values.push_back(value);
-    start = comma + 1;
-  }
-  return values;
-}
+std::vector<double> parse_latent_point(const std::string& text) { return parse_numbers(text, "latent point"); }
 
 namespace {
 
