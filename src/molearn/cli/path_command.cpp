@@ -175,6 +175,17 @@ void run_path(const PathArgs& args) {
     throw InputError("--landscape '" + args.landscape +
                      "': expected straight, error, drift, dope, rama, energy or geometry");
   if (straight && !args.scan.empty()) throw InputError("--scan needs a --landscape other than straight");
+  // The structures and the CSV must destroy none of the inputs, nor each other.
+  const std::string csv_output = csv_path(args);
+  if (same_file(args.output, csv_output))
+    throw InputError(args.output + ": named both as the structures (-o) and the per-step CSV (--csv)");
+  std::vector<std::string> inputs = {args.checkpoint, args.data, args.from, args.to, args.top};
+  inputs.insert(inputs.end(), args.via.begin(), args.via.end());
+  if (!args.scan.empty()) inputs.push_back((std::filesystem::path(args.scan) / "scan.json").string());
+  for (const std::string& output : {args.output, csv_output}) {
+    check_output_is_not_input(output, inputs);
+    check_regular_output(output);
+  }
   std::vector<PathEndpoint> ends{parse_endpoint(args.from)};
   for (const auto& v : args.via) ends.push_back(parse_endpoint(v));
   ends.push_back(parse_endpoint(args.to));
