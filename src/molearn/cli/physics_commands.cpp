@@ -183,7 +183,8 @@ void add_energy_command(CLI::App& app) {
   CLI::App* cmd =
       app.add_subcommand("energy",
                          "Force-field potential energy of every frame of a structure or trajectory, split by term "
-                         "(bond, angle, torsion, nonbonded, gb), in kJ/mol, computed by OpenMM.");
+                         "(bond, angle, torsion, nonbonded, gb), in kJ/mol, computed by molearn's batched libtorch "
+                         "force field or by OpenMM (--engine).");
   cmd->add_option("input", args->input, "Structure or trajectory (PDB, mmCIF, DCD, XTC); coordinates in A")->required();
   cmd->add_option("--top,-t", args->topology, "Topology (PDB or mmCIF); required for DCD and XTC");
   add_physics_options(cmd, args->physics, "soft for reduced templates (no hydrogens or --atoms), else full");
