@@ -59,12 +59,12 @@ ConformerEnergy::ConformerEnergy(const Conformers& conformers, const EnergyMetri
   system_options_.nonbonded_cutoff_nm = options.cutoff_nm;
   source_atoms_ = matched_.source_atoms();
   threads_ = resolve_thread_count(options.threads);
-  {
-    const std::unique_ptr<OpenMM::System> system = build_system(ff_, matched_, system_options_);
-    std::set<int> groups;
-    for (int i = 0; i < system->getNumForces(); ++i) groups.insert(system->getForce(i).getForceGroup());
-    for (int g : groups) groups_.push_back(force_group_name(g));
-  }
+  // One System: its force groups name the columns, and the engine takes it
+  // (OpenMM needs one more per extra thread, each Context owning its own).
+  std::unique_ptr<OpenMM::System> system = build_system(ff_, matched_, system_options_);
+  std::set<int> groups;
+  for (int i = 0; i < system->getNumForces(); ++i) groups.insert(system->getForce(i).getForceGroup());
+  for (int g : groups) groups_.push_back(force_group_name(g));
   const bool torch_models_it =
       !options.implicit_obc2 && !ff_.implicit_obc2 && !ff_.obc.present && options.cutoff_nm == 0;
   engine_ = options.engine == EnergyEngine::Auto ? (torch_models_it ? EnergyEngine::Torch : EnergyEngine::OpenMM)
@@ -79,10 +79,10 @@ ConformerEnergy::ConformerEnergy(const Conformers& conformers, const EnergyMetri
     // whatever this says.
     TorchForceFieldOptions torch_options;
     torch_options.dtype = torch::kFloat;
-    engines_->torch = std::make_unique<TorchForceField>(*build_system(ff_, matched_, system_options_),
-                                                        CoordinateScale{}, torch_options);
+    engines_->torch = std::make_unique<TorchForceField>(*system, CoordinateScale{}, torch_options);
   } else {
-    for (int t = 0; t < threads_; ++t)
+    engines_->openmm.push_back(std::make_unique<EnergyEvaluator>(std::move(system), options.platform));
+    for (int t = 1; t < threads_; ++t)
       engines_->openmm.push_back(
           std::make_unique<EnergyEvaluator>(build_system(ff_, matched_, system_options_), options.platform));
   }
@@ -103,15 +103,16 @@ MetricTable ConformerEnergy::evaluate(std::span<const float> frames_xyz, std::si
   for (const std::string& g : groups_) table.columns.push_back("energy_" + g);
   table.rows.assign(frames, std::vector<double>(table.columns.size(), kNaN));
   if (forces) forces->assign(frames * n * 3, kNaN);
-  // The system's atoms of frame f, in nm, and whether they are all finite.
-  auto system_xyz = [&](std::size_t f, double* out) {
+  // The system's atoms of frame f, times `unit` (nm for torch, Å for
+  // OpenMM's evaluator), and whether they are all finite.
+  auto system_xyz = [&](std::size_t f, double* out, double unit) {
     const float* in = frames_xyz.data() + f * atoms * 3;
     bool finite = true;
     for (std::size_t i = 0; i < n; ++i)
       for (int k = 0; k < 3; ++k) {
         const float v = in[3 * source_atoms_[i] + k];
         finite = finite && std::isfinite(v);
-        out[3 * i + k] = finite ? v * kNanometresPerAngstrom : 0.0;
+        out[3 * i + k] = finite ? v * unit : 0.0;
       }
     return finite;
   };
@@ -123,7 +124,8 @@ MetricTable ConformerEnergy::evaluate(std::span<const float> frames_xyz, std::si
       torch::Tensor xyz =
           torch::empty({static_cast<std::int64_t>(count), static_cast<std::int64_t>(n), 3}, torch::kDouble);
       std::vector<bool> finite(count);
-      for (std::size_t b = 0; b < count; ++b) finite[b] = system_xyz(start + b, xyz.data_ptr<double>() + b * n * 3);
+      for (std::size_t b = 0; b < count; ++b)
+        finite[b] = system_xyz(start + b, xyz.data_ptr<double>() + b * n * 3, kNanometresPerAngstrom);
       TorchEnergyTerms terms;
       {
         torch::NoGradGuard no_grad;
@@ -157,8 +159,7 @@ MetricTable ConformerEnergy::evaluate(std::span<const float> frames_xyz, std::si
     for (std::size_t w = first_worker; w < last_worker; ++w) {
       EnergyEvaluator& evaluator = *engines_->openmm[w];
       for (std::size_t f = frames * w / workers; f < frames * (w + 1) / workers; ++f) {
-        if (!system_xyz(f, xyz_angstrom.data())) continue;
-        for (double& v : xyz_angstrom) v /= kNanometresPerAngstrom;
+        if (!system_xyz(f, xyz_angstrom.data(), 1.0)) continue;
         const EnergyResult e = evaluator.evaluate(std::span<const double>(xyz_angstrom), forces != nullptr);
         if (!e.energies_finite()) continue;
         std::vector<double>& row = table.rows[f];

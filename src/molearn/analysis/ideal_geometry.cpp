@@ -49,30 +49,6 @@ ProteinPart protein_part(const Conformers& c) {
   return part;
 }
 
-// match_templates bonds C(i) to N(i+1) only when they lie within 2 Å in the
-// coordinates it is given; decoded structures stretch that bond, and the
-// chain ends are known already: bond every C to the next N inside a chain.
-void add_peptide_bonds(MatchedTopology& matched, const Topology& topology, const std::vector<ResidueTermini>& termini) {
-  const std::size_t residue_count = termini.size();
-  std::vector<int> carbon(residue_count, -1), nitrogen(residue_count, -1);
-  for (std::size_t a = 0; a < matched.atoms.size(); ++a) {
-    const std::size_t r = static_cast<std::size_t>(matched.atoms[a].residue);
-    const std::string& name = topology.atom(matched.atoms[a].source).name;
-    if (r >= residue_count) continue;
-    if (name == "C") carbon[r] = static_cast<int>(a);
-    if (name == "N") nitrogen[r] = static_cast<int>(a);
-  }
-  std::set<std::pair<int, int>> bonded;
-  for (const auto& b : matched.bonds) bonded.insert({std::min(b[0], b[1]), std::max(b[0], b[1])});
-  for (std::size_t r = 1; r < residue_count; ++r) {
-    if (termini[r].n_terminal || termini[r - 1].c_terminal) continue;
-    const int c = carbon[r - 1], n = nitrogen[r];
-    if (c < 0 || n < 0 || bonded.count({std::min(c, n), std::max(c, n)})) continue;
-    if (topology.atom(matched.atoms[c].source).chain != topology.atom(matched.atoms[n].source).chain) continue;
-    matched.bonds.push_back({c, n});
-  }
-}
-
 }  // namespace
 
 IdealGeometry ideal_geometry(const ForceField& ff, const Conformers& c) {
@@ -90,8 +66,9 @@ IdealGeometry ideal_geometry(const ForceField& ff, const Conformers& c) {
   // `molearn energy` and `relax` do (terminal hydrogens have several names).
   if (!part.hydrogens) options.filter.names = part.names;
   options.termini = part.termini;
-  MatchedTopology matched = match_templates(ff, subset, xyz, options);
-  add_peptide_bonds(matched, subset, part.termini);
+  // Given chain ends, match_templates bonds every C to the next N inside a
+  // chain however stretched (decoded structures).
+  const MatchedTopology matched = match_templates(ff, subset, xyz, options);
 
   SystemOptions system_options;
   system_options.nonbonded = NonbondedModel::None;
