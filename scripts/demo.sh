@@ -3,14 +3,15 @@
 # conformers, 67 residues) shipped in examples/data is turned into a training
 # dataset, a FoldingNet autoencoder is trained on it with the physics loss,
 # the latent space is scanned, a least-cost transition path between two
-# conformers is generated, scored and relaxed, and an HTML report is written.
+# conformers is generated, scored and relaxed, and an HTML report is written;
+# it ends with the `molearn gui` command that opens the result in a browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 export OMP_WAIT_POLICY=passive
 out=demo-output
 mkdir -p "$out"
-rm -rf "$out/run" "$out/scan"  # a fresh run each time (train refuses nothing, but resuming is not wanted here)
+rm -rf "$out/run" "$out/scan"  # a fresh run each time (train refuses a folder holding an earlier run)
 build/molearn prepare examples/data/2mi7_heavy.dcd --top examples/data/2mi7_heavy_topology.pdb \
   -o "$out/2mi7.mlds" --align --seed 1
 build/molearn info "$out/2mi7.mlds"
@@ -26,3 +27,5 @@ build/molearn report "$out/run" --scan "$out/scan" -o "$out/report.html"
 echo
 echo "demo finished: see $out/ (dataset, run/log.jsonl, scan/, path.pdb, path-relaxed.pdb, model.pt)"
 echo "report: $out/report.html (open it in a browser; works offline)"
+echo "explore the latent space in the browser (then open http://127.0.0.1:8050/; Ctrl-C stops it):"
+echo "  build/molearn gui $out/run/best.ckpt --scan $out/scan"

@@ -104,6 +104,19 @@ with temp_dir() as tmp:
         f.write("\n".join(broken) + "\nEND\n")
     expect_failure("NaN coordinate", ["prepare", nan_pdb, "-o", out_file], ["nan.pdb", "line 6", "finite"], bad)
 
+    # Coordinates beyond +-1e5 A (here 1e30 in frame 5, atom 11's x) would poison the dataset's scale.
+    frame_bytes = 3 * (8 + 528 * 4)  # the demo DCD: a 276-byte header, no unit cell
+    for value in (1e30, -3e5):
+        far = os.path.join(bad, "far.dcd")
+        with open(far, "wb") as f:
+            at = 276 + 5 * frame_bytes + 4 + 4 * 10
+            f.write(blob[:at] + struct.pack("<f", value) + blob[at + 4:])
+        code, out, err = run("prepare", far, "--top", demo_top, "-o", out_file, expect_ok=False)
+        os.remove(far)
+        checks.check(code == 2 and "far.dcd: frame 5 (0-based): atom 11 (" in err and "1e5" in err
+                     and not os.path.exists(out_file),
+                     f"coordinate {value:g}: exit {code}, '{err.strip()}'")
+
     expect_failure("empty selection", ["prepare", demo_dcd, "--top", demo_top, "-o", out_file, "--atoms", "XX"],
                    ["selection", "matches no atom"], bad)
 

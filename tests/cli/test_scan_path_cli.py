@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
-from molearn_testing import Checks, molearn_bin, run, source_dir, temp_dir  # noqa: E402
+from molearn_testing import Checks, molearn_bin, run, source_dir, temp_dir, train_small_model  # noqa: E402
 
 checks = Checks("scan/path cli")
 fixtures = os.path.join(source_dir(), "examples", "data")
@@ -40,12 +40,7 @@ def exit_code(*args):
 
 
 with temp_dir() as tmp:
-    data = os.path.join(tmp, "demo.mlds")
-    run("prepare", os.path.join(fixtures, "2mi7_heavy.dcd"), "--top", TOPOLOGY, "-o", data, "--align",
-        "--valid", "0.25")
-    run("train", data, "-o", os.path.join(tmp, "run"), "--epochs", "3", "--threads", "1", "--seed", "3",
-        "--batch-size", "8", "--latent", "2")
-    ckpt = os.path.join(tmp, "run", "best.ckpt")
+    data, ckpt = train_small_model(tmp)
     # The training topology as a PDB, for reading DCDs with MDTraj.
     TOPOLOGY_FOR_DCD = os.path.join(tmp, "top.pdb")
     run("generate", ckpt, "--latent", "0,0", "-o", TOPOLOGY_FOR_DCD)

@@ -114,4 +114,73 @@ with temp_dir() as tmp:
         checks.check(code != 0 and all(f in err for f in fragments) and not leftovers,
                      f"{what}: exit {code}, '{err.strip()}'")
 
+    # generate --steps beyond the bound is refused at once (was libtorch's allocation error and a backtrace);
+    # paths longer than one decoding chunk come out whole and in order.
+    start = time.time()
+    huge = os.path.join(bad, "huge.pdb")
+    code, out, err = run("generate", best, "--interpolate", "0,31", "--steps", "100000000", "-o", huge,
+                         expect_ok=False)
+    checks.check(code == 2 and err.startswith("molearn: error: --steps 100000000") and "10000" in err
+                 and len(err.strip().splitlines()) == 1 and not os.path.exists(huge) and time.time() - start < 60,
+                 f"generate --steps 100000000: exit {code} in {time.time() - start:.1f} s: {err.strip()!r}")
+    long_pdb = os.path.join(tmp, "long.pdb")
+    code, out, _ = run("generate", best, "--interpolate", "0,31", "--steps", "301", "-o", long_pdb)
+
+    def models(path):
+        frames, current = [], []
+        with open(path) as f:
+            for line in f:
+                if line.startswith("ATOM"):
+                    current.append([float(line[30:38]), float(line[38:46]), float(line[46:54])])
+                elif line.startswith("ENDMDL"):
+                    frames.append(current)
+                    current = []
+        return np.array(frames)
+
+    long_models, short_models = models(long_pdb), models(path_pdb)
+    checks.check("wrote 301 structures" in out and long_models.shape[0] == 301
+                 and np.abs(long_models[0] - short_models[0]).max() < 2e-3
+                 and np.abs(long_models[150] - short_models[3]).max() < 2e-3
+                 and np.abs(long_models[-1] - short_models[-1]).max() < 2e-3,
+                 f"generate --steps 301 (5 chunks): {long_models.shape[0]} models, ends and middle equal "
+                 f"those of --steps 7")
+
+    # A flipped byte in a checkpoint's weights is caught by its checksums, naming the file.
+    import zipfile
+    with zipfile.ZipFile(best) as archive:
+        largest = max(archive.infolist(), key=lambda i: i.file_size)
+    blob = bytearray(open(best, "rb").read())
+    data_start = (largest.header_offset + 30 + int.from_bytes(blob[largest.header_offset + 26:largest.header_offset + 28],
+                                                              "little")
+                  + int.from_bytes(blob[largest.header_offset + 28:largest.header_offset + 30], "little"))
+    blob[data_start + largest.file_size // 2] ^= 0x40
+    damaged = os.path.join(bad, "damaged.ckpt")
+    with open(damaged, "wb") as f:
+        f.write(blob)
+    for what, args in [("generate", ["generate", damaged, "--latent", "0,0", "-o", os.path.join(bad, "x.pdb")]),
+                       ("export", ["export", damaged, "-o", os.path.join(bad, "x.pt")])]:
+        code, out, err = run(*args, expect_ok=False)
+        leftovers = [f for f in os.listdir(bad) if f.startswith("x.")]
+        checks.check(code == 2 and "damaged.ckpt" in err and "checksum" in err and not leftovers,
+                     f"{what} from a checkpoint with a flipped byte: exit {code}: {err.strip()!r}")
+
+    # An earlier run in the output folder is never overwritten silently.
+    names = ("best.ckpt", "last.ckpt", "log.jsonl")
+
+    def snapshot(folder):
+        return {n: open(os.path.join(folder, n), "rb").read() for n in names}
+
+    before = snapshot(straight)
+    code, out, err = run(*train_args(data, straight), expect_ok=False)
+    checks.check(code == 2 and "earlier run" in err and "--resume" in err and "--overwrite" in err
+                 and snapshot(straight) == before,
+                 f"train into an earlier run's folder: exit {code}, files untouched: {err.strip()!r}")
+    code, out, err = run(*train_args(data, straight, "--resume", "--overwrite"), expect_ok=False)
+    checks.check(code == 2 and snapshot(straight) == before, f"--resume with --overwrite: exit {code}")
+    code, out, err = run("train", data, "-o", straight, "--epochs", "2", "--threads", "1", "--seed", "4",
+                         "--batch-size", "8", "--overwrite")
+    replaced = read_log(straight)
+    checks.check(code == 0 and len(replaced) == 2 and replaced[0]["train_loss"] != log[0]["train_loss"],
+                 f"--overwrite replaces the earlier run: {len(replaced)} epochs logged")
+
 checks.finish()

@@ -84,3 +84,16 @@ def read_log(folder):
 
 def temp_dir():
     return tempfile.TemporaryDirectory(prefix="molearn-pytest-")
+
+
+def train_small_model(tmp, epochs=3):
+    """A FoldingNet (2-D latent space) trained for a few epochs on the shipped
+    2MI7 ensemble (32 frames, 24 for training, 8 for validation), as the CLI
+    tests need one; returns (dataset path, best checkpoint path)."""
+    fixtures = os.path.join(source_dir(), "examples", "data")
+    data = os.path.join(tmp, "demo.mlds")
+    run("prepare", os.path.join(fixtures, "2mi7_heavy.dcd"), "--top", os.path.join(fixtures, "2mi7_heavy_topology.pdb"),
+        "-o", data, "--align", "--valid", "0.25")
+    run("train", data, "-o", os.path.join(tmp, "run"), "--epochs", str(epochs), "--threads", "1", "--seed", "3",
+        "--batch-size", "8", "--latent", "2")
+    return data, os.path.join(tmp, "run", "best.ckpt")

@@ -11,6 +11,7 @@
 #include "molearn/data/polymer.hpp"
 #include "molearn/data/prepare.hpp"
 #include "molearn/data/selection.hpp"
+#include "molearn/io/dcd_writer.hpp"
 #include "molearn/io/pdb_writer.hpp"
 #include "test_support.hpp"
 
@@ -274,6 +275,51 @@ TEST(Prepare, CentresScalesAndAligns) {
   EXPECT_NEAR(sum / d.coords.size(), 0.0, 1e-5);
   EXPECT_NEAR(squares / d.coords.size(), 1.0, 1e-4);
   EXPECT_TRUE(d.termini.front().n_terminal);
+}
+
+TEST(Prepare, CoordinatesBeyondAPhysicalBoundAreRefused) {
+  test::TempDir dir;
+  const Topology t = peptide();
+  {
+    PdbWriter writer(dir.file("top.pdb"), t);
+    Frame frame;
+    for (std::size_t i = 0; i < t.atom_count() * 3; ++i) frame.xyz.push_back(static_cast<float>(i % 7));
+    writer.write(frame);
+    writer.close();
+  }
+  // Frame 2 of the DCD holds `value` in atom 8's y (CB of HIS 2); a shift of
+  // 5e4 A in frame 1 is far, but physical.
+  const auto write_dcd = [&](float value) {
+    DcdWriter writer(dir.file("frames.dcd"), t.atom_count());
+    for (int f = 0; f < 4; ++f) {
+      Frame frame;
+      for (std::size_t i = 0; i < t.atom_count() * 3; ++i)
+        frame.xyz.push_back(static_cast<float>(i % 7 + f) + (f == 1 ? 5e4f : 0.0f));
+      if (f == 2) frame.xyz[7 * 3 + 1] = value;
+      writer.write(frame);
+    }
+    writer.close();
+  };
+  PrepareOptions options;
+  options.inputs = {dir.file("frames.dcd")};
+  options.topology = dir.file("top.pdb");
+  options.selection.atoms = "heavy";
+  for (const float bad : {1e30f, -2e5f, 3e38f}) {
+    write_dcd(bad);
+    try {
+      prepare_dataset(options);
+      ADD_FAILURE() << "accepted the coordinate " << bad;
+    } catch (const FormatError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("frames.dcd: frame 2 (0-based): atom 8 (CB of HIS 2, chain A)"), std::string::npos)
+          << message;
+      EXPECT_NE(message.find("1e5"), std::string::npos) << message;
+    }
+  }
+  write_dcd(9.5e4f);
+  const Dataset d = prepare_dataset(options);
+  EXPECT_EQ(d.frame_count, 4u);
+  EXPECT_LT(d.std, 1e5);
 }
 
 TEST(Prepare, StrideAndMaxFrames) {

@@ -1,7 +1,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
+#include <functional>
+#include <iterator>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "molearn/core/error.hpp"
 #include "molearn/data/dataset_file.hpp"
@@ -190,6 +196,40 @@ TEST(Trainer, FailedCheckpointWriteKeepsThePreviousOne) {
   EXPECT_EQ(load_checkpoint(dir.file("run/last.ckpt")).state.epoch, 1);
 }
 
+TEST(Trainer, EarlierRunIsNeverOverwrittenSilently) {
+  test::TempDir dir;
+  write_dataset(bending_helix(8, 30), dir.file("d.mlds"));
+  auto options = quick_options(dir.file("d.mlds"), dir.file("run"), "conv1d");
+  options.max_epochs = 2;
+  train_autoencoder(options);
+  std::ifstream before_file(dir.file("run/last.ckpt"), std::ios::binary);
+  const std::string before{std::istreambuf_iterator<char>(before_file), std::istreambuf_iterator<char>()};
+  options.max_epochs = 1;
+  options.seed = 12;
+  try {
+    train_autoencoder(options);
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("earlier run"), std::string::npos) << message;
+    EXPECT_NE(message.find("--overwrite"), std::string::npos) << message;
+    EXPECT_NE(message.find("--resume"), std::string::npos) << message;
+  }
+  std::ifstream after_file(dir.file("run/last.ckpt"), std::ios::binary);
+  EXPECT_EQ(before, std::string(std::istreambuf_iterator<char>(after_file), std::istreambuf_iterator<char>()));
+  EXPECT_EQ(history_of(dir.file("run/last.ckpt")).size(), 2u);
+  // --overwrite replaces it: nothing of the earlier run is left.
+  options.overwrite = true;
+  train_autoencoder(options);
+  EXPECT_EQ(history_of(dir.file("run/last.ckpt")).size(), 1u);
+  EXPECT_EQ(history_of(dir.file("run/best.ckpt")).size(), 1u);
+  std::ifstream log(dir.file("run/log.jsonl"));
+  std::string line;
+  int lines = 0;
+  while (std::getline(log, line)) ++lines;
+  EXPECT_EQ(lines, 1);
+}
+
 TEST(Trainer, DatasetWithoutValidationFramesIsRejected) {
   test::TempDir dir;
   Dataset d = bending_helix(8, 30);
@@ -236,4 +276,112 @@ TEST(Generate, ParsesLatentPoints) {
   EXPECT_THROW(parse_latent_point("0.5,x"), InputError);
   EXPECT_THROW(parse_latent_point("nan,1"), InputError);
   EXPECT_THROW(parse_latent_point(""), InputError);
+}
+
+TEST(Trainer, OptionsOutOfRangeAreRefusedBeforeTheDatasetIsRead) {
+  test::TempDir dir;
+  // The dataset does not exist: each refusal must come before it is read.
+  const auto base = quick_options(dir.file("missing.mlds"), dir.file("run"), "conv1d");
+  const std::vector<std::pair<std::function<void(TrainOptions&)>, std::string>> cases = {
+      {[](TrainOptions& o) { o.physics.scale = -1; }, "--physics-scale"},
+      {[](TrainOptions& o) { o.physics.scale = std::nan(""); }, "--physics-scale"},
+      {[](TrainOptions& o) { o.physics.weight = std::nan(""); }, "--physics-weight"},
+      {[](TrainOptions& o) { o.physics.weight = -0.5; }, "--physics-weight"},
+      {[](TrainOptions& o) { o.physics.start_epoch = -3; }, "--physics-start"},
+      {[](TrainOptions& o) { o.distributed.world_size = 0; }, "--world-size"},
+      {[](TrainOptions& o) { o.distributed.rank = 2; }, "rank 2"},
+      {[](TrainOptions& o) { o.threads = -3; }, "--threads"},
+      {[](TrainOptions& o) { o.learning_rate = INFINITY; }, "--lr"},
+  };
+  for (const auto& [change, fragment] : cases) {
+    TrainOptions options = base;
+    change(options);
+    try {
+      train_autoencoder(options);
+      ADD_FAILURE() << "accepted: " << fragment;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find("missing.mlds"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("run")));
+}
+
+namespace {
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The offset of the first byte of `value` (a float32 of the model) in the file.
+std::size_t offset_of_float(const std::string& bytes, float value) {
+  std::string pattern(sizeof value, '\0');
+  std::memcpy(pattern.data(), &value, sizeof value);
+  return bytes.find(pattern);
+}
+
+}  // namespace
+
+TEST(Checkpoint, FlippedWeightBytesAreDetected) {
+  test::TempDir dir;
+  write_dataset(bending_helix(8, 30), dir.file("d.mlds"));
+  auto options = quick_options(dir.file("d.mlds"), dir.file("run"), "conv1d");
+  options.max_epochs = 1;
+  train_autoencoder(options);
+  const std::string path = dir.file("run/last.ckpt");
+  auto loaded = load_checkpoint(path);  // intact: loads
+  const float weight = loaded.model->parameters().front().flatten()[0].item<float>();
+  std::string bytes = read_bytes(path);
+  const std::size_t at = offset_of_float(bytes, weight);
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 2] = static_cast<char>(bytes[at + 2] ^ 0x10);  // one bit of one weight
+  const std::string damaged = dir.file("damaged.ckpt");
+  test::write_text(damaged, bytes);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      if (attempt == 0)
+        load_checkpoint(damaged);
+      else {
+        auto model = make_autoencoder(loaded.state.model);
+        torch::optim::AdamW optimizer(model->parameters());
+        restore_training_state(damaged, optimizer);
+      }
+      ADD_FAILURE() << "a flipped weight byte loaded silently";
+    } catch (const FormatError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find(damaged), std::string::npos) << message;
+      EXPECT_NE(message.find("checksum"), std::string::npos) << message;
+    }
+  }
+  // A file cut short is refused as well, and so is a folder.
+  test::write_text(damaged, read_bytes(path).substr(0, bytes.size() / 2));
+  EXPECT_THROW(load_checkpoint(damaged), FormatError);
+  EXPECT_THROW(load_checkpoint(dir.file("run")), InputError);
+}
+
+TEST(Checkpoint, NonFiniteWeightsAreRefusedNamingTheParameter) {
+  test::TempDir dir;
+  write_dataset(bending_helix(8, 30), dir.file("d.mlds"));
+  auto options = quick_options(dir.file("d.mlds"), dir.file("run"), "conv1d");
+  options.max_epochs = 1;
+  train_autoencoder(options);
+  auto loaded = load_checkpoint(dir.file("run/best.ckpt"));
+  const auto named = loaded.model->named_parameters();
+  const std::string name = named.begin()->key();
+  {
+    torch::NoGradGuard no_grad;
+    named.begin()->value().flatten()[3] = std::nanf("");
+  }
+  const std::string path = dir.file("nan.ckpt");
+  save_checkpoint(path, loaded.state, *loaded.model, nullptr);  // consistent checksums, NaN inside
+  try {
+    load_checkpoint(path);
+    FAIL() << "a NaN weight loaded silently";
+  } catch (const FormatError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find(path), std::string::npos) << message;
+    EXPECT_NE(message.find("'" + name + "'"), std::string::npos) << message;
+    EXPECT_NE(message.find("NaN"), std::string::npos) << message;
+  }
 }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "molearn/analysis/web_assets.hpp"
 #include "molearn/core/error.hpp"
 
 namespace molearn {
@@ -319,21 +320,6 @@ std::string report_html(const Report& report, const std::string& plotly_js) {
   return out.str();
 }
 
-std::string load_plotly_js() {
-  std::vector<std::filesystem::path> places = {std::filesystem::path(MOLEARN_BUILD_SHARE_DIR) / "web",
-                                               std::filesystem::path(MOLEARN_SHARE_DIR) / "web"};
-  if (const char* env = std::getenv("MOLEARN_WEB_DIR"); env && *env) places.emplace_back(env);
-  std::string looked;
-  for (const auto& dir : places) {
-    const auto file = dir / "plotly.min.js";
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(file, ec)) return read_file(file);
-    looked += "\n  " + file.string();
-  }
-  throw InputError(
-      "plotly.min.js (plotly.js from npm, inlined into the report) was not found; looked at:" + looked +
-      "\nrun scripts/install-deps.sh (npm ci --prefix web) and rebuild, or set MOLEARN_WEB_DIR to the folder "
-      "holding plotly.min.js");
-}
+std::string load_plotly_js() { return read_file(find_web_asset("plotly.min.js")); }
 
 }  // namespace molearn

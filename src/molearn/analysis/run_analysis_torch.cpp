@@ -65,35 +65,6 @@ TrainingLog read_training_log(const std::string& path) {
   return log;
 }
 
-ScanData read_scan(const std::string& folder) {
-  const std::string path = (fs::path(folder) / "scan.json").string();
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": not found; expected the folder written by 'molearn scan -o FOLDER'");
-  ScanData scan;
-  scan.folder = folder;
-  try {
-    const json j = json::parse(in);
-    scan.checkpoint = j.value("checkpoint", "");
-    scan.plane = j.contains("plane") ? j["plane"].dump() : "";
-    scan.x = j.at("x").get<std::vector<double>>();
-    scan.y = j.at("y").get<std::vector<double>>();
-    for (const auto& [name, m] : j.at("metrics").items()) {
-      const std::string file = (fs::path(folder) / m.at("file").get<std::string>()).string();
-      const NpyFloat64 grid = read_npy_float64(file);
-      if (grid.shape != std::vector<std::size_t>{scan.y.size(), scan.x.size()})
-        throw FormatError(file + ": expected a float64 grid of shape [" + std::to_string(scan.y.size()) + ", " +
-                          std::to_string(scan.x.size()) + "] ([len(y), len(x)] of scan.json)");
-      scan.landscapes.push_back({name, m.value("unit", ""), grid.data});
-    }
-    for (const auto& p : j.at("encoded").value("train", json::array())) scan.encoded_train.emplace_back(p[0], p[1]);
-    for (const auto& p : j.at("encoded").value("valid", json::array())) scan.encoded_valid.emplace_back(p[0], p[1]);
-  } catch (const json::exception& e) {
-    throw FormatError(path + ": not a scan summary of 'molearn scan' (x, y, metrics, encoded): " + e.what());
-  }
-  if (scan.landscapes.empty()) throw FormatError(path + ": lists no metrics");
-  return scan;
-}
-
 namespace {
 
 void say(const RunAnalysisOptions& options, const std::string& text) {

@@ -14,6 +14,7 @@
 
 #include "molearn/analysis/conformers.hpp"
 #include "molearn/analysis/metric_table.hpp"
+#include "molearn/analysis/scan_folder.hpp"
 
 namespace molearn {
 
@@ -89,19 +90,5 @@ RunAnalysis analyse_run(const RunAnalysisOptions& options);
 
 // log.jsonl of a run folder. Throws InputError (missing) / FormatError.
 TrainingLog read_training_log(const std::string& path);
-
-// A folder written by `molearn scan`: scan.json and one NPY grid per metric.
-struct ScanLandscape {
-  std::string name, unit;
-  std::vector<double> values;  // [ny][nx]
-};
-struct ScanData {
-  std::string folder, checkpoint, plane;
-  std::vector<double> x, y;
-  std::vector<ScanLandscape> landscapes;
-  std::vector<std::pair<double, double>> encoded_train, encoded_valid;
-};
-// Throws InputError / FormatError naming the file and what was expected.
-ScanData read_scan(const std::string& folder);
 
 }  // namespace molearn

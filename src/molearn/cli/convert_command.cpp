@@ -8,6 +8,7 @@
 #include "molearn/data/selection.hpp"
 #include "molearn/io/trajectory_reader.hpp"
 #include "molearn/io/trajectory_writer.hpp"
+#include "option_checks.hpp"
 #include "progress.hpp"
 
 namespace molearn::cli {
@@ -78,7 +79,7 @@ void add_convert_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--residues", args->selection.residues, "Residue ranges to keep, e.g. 1-100");
   cmd->add_flag("--no-hydrogens", args->selection.remove_hydrogens, "Drop hydrogen atoms");
-  cmd->add_option("--stride", args->stride, "Keep every K-th frame")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--stride", args->stride, "Keep every K-th frame")->capture_default_str()->check(positive_number());
   cmd->footer(
       "Examples:\n"
       "  molearn convert traj.xtc --top system.pdb -o traj.dcd --atoms protein\n"

@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "molearn/core/error.hpp"
 #include "molearn/train/generation.hpp"
+#include "option_checks.hpp"
 
 namespace molearn::cli {
 
@@ -58,14 +59,15 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("checkpoint", args->options.checkpoint, "Checkpoint written by 'molearn train'")->required();
   cmd->add_option("--latent", args->latent, "A latent point 'x,y' (repeat for several)");
   cmd->add_option("--interpolate", args->interpolate, "Two dataset frames 'i,j' (0-based) to interpolate between");
-  cmd->add_option("--steps", args->options.steps, "Structures along the path, both ends included")
+  cmd->add_option("--steps", args->options.steps,
+                  "Structures along the path, both ends included (2 to " + std::to_string(kMaxGenerateSteps) + ")")
       ->capture_default_str();
   cmd->add_flag("--reconstruct", args->options.reconstruct,
                 "Encode and decode every frame of the dataset; prints each frame's RMSD (A) to its reconstruction");
   cmd->add_option("--data", args->options.dataset,
                   "Dataset for --interpolate and --reconstruct (default: the training dataset)");
   cmd->add_option("-o,--output", args->options.output, "Output file (.pdb or .dcd)")->required();
-  cmd->add_option("--threads", args->options.threads, "Threads (0: all cores)")->capture_default_str();
+  add_threads_option(cmd, args->options.threads, "Threads (0: all cores)");
   cmd->footer(
       "Examples:\n"
       "  molearn generate run/best.ckpt --latent 0.1,-0.3 --latent 0.5,0.5 -o points.pdb\n"

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "commands.hpp"
 #include "molearn/core/error.hpp"
@@ -14,6 +15,18 @@ constexpr int kExitFailure = 1;
 constexpr int kExitBadInput = 2;
 constexpr int kExitOutput = 3;
 constexpr int kExitInterrupted = 130;
+
+// "molearn train" or "molearn physics system": the subcommands the command
+// line had reached, for the hint after an option error.
+std::string command_path(const CLI::App& app) {
+  std::string path = "molearn";
+  const CLI::App* current = &app;
+  for (auto subcommands = current->get_subcommands(); !subcommands.empty(); subcommands = current->get_subcommands()) {
+    current = subcommands.front();
+    path += " " + current->get_name();
+  }
+  return path;
+}
 
 }  // namespace
 
@@ -43,10 +56,14 @@ int main(int argc, char** argv) {
   molearn::cli::add_scan_command(app);
   molearn::cli::add_path_command(app);
   molearn::cli::add_report_command(app);
+  molearn::cli::add_gui_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version are "errors" of CLI11 with exit code 0.
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    std::fprintf(stderr, "molearn: error: %s\nRun '%s --help' for the options.\n", e.what(), command_path(app).c_str());
+    return kExitBadInput;
   } catch (const molearn::cli::Interrupted&) {
     return kExitInterrupted;
   } catch (const molearn::OutputError& e) {

@@ -8,9 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "commands.hpp"
@@ -18,11 +16,12 @@
 #include "molearn/analysis/latent_path_torch.hpp"
 #include "molearn/analysis/latent_scan_torch.hpp"
 #include "molearn/analysis/least_cost_path.hpp"
-#include "molearn/analysis/npy_float64.hpp"
+#include "molearn/analysis/scan_folder.hpp"
 #include "molearn/core/atomic_file.hpp"
 #include "molearn/core/error.hpp"
 #include "molearn/data/dataset_file.hpp"
 #include "molearn/io/trajectory_writer.hpp"
+#include "option_checks.hpp"
 #include "progress.hpp"
 
 namespace molearn::cli {
@@ -52,54 +51,20 @@ std::string csv_path(const PathArgs& args) {
   return std::filesystem::path(args.output).replace_extension(".csv").string();
 }
 
-bool same_file(const std::string& a, const std::string& b) {
-  std::error_code ec;
-  return std::filesystem::weakly_canonical(a, ec) == std::filesystem::weakly_canonical(b, ec);
-}
-
 // A landscape written by `molearn scan`, checked against this checkpoint.
-Landscape read_scan(const std::string& folder, const std::string& name, const PathArgs& args,
-                    const CheckpointState& state) {
-  const auto json_path = (std::filesystem::path(folder) / "scan.json").string();
-  std::ifstream in(json_path);
-  if (!in) throw InputError(json_path + ": no scan here (run 'molearn scan' first, or leave out --scan)");
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(in);
-    if (doc.at("command") != "scan") throw FormatError(json_path + ": not written by 'molearn scan'");
-    if (!same_file(doc.at("checkpoint").get<std::string>(), args.checkpoint))
-      throw InputError(json_path + ": was scanned with checkpoint " + doc.at("checkpoint").get<std::string>() +
-                       ", not " + args.checkpoint + " (scan this checkpoint, or leave out --scan)");
-    if (doc.at("latent_dim").get<std::int64_t>() != state.model.latent_dim)
-      throw InputError(json_path + ": latent dimension does not match the checkpoint's");
-    if (!doc.at("metrics").contains(name)) {
-      std::string have;
-      for (const auto& [key, value] : doc.at("metrics").items()) have += (have.empty() ? "" : ", ") + key;
-      throw InputError(json_path + ": has no '" + name + "' landscape (it has: " + have + "); scan it with --metrics " +
-                       name + ", or choose another --landscape");
-    }
-    LatentPlane plane;
-    if (doc.at("plane").is_null()) {
-      plane.origin.assign(2, 0.0);
-    } else {
-      plane.dims[0] = doc.at("plane").at("dims").at(0).get<std::size_t>();
-      plane.dims[1] = doc.at("plane").at("dims").at(1).get<std::size_t>();
-      plane.origin = doc.at("plane").at("origin").get<std::vector<double>>();
-    }
-    const auto b = doc.at("bounds").get<std::vector<double>>();
-    if (b.size() != 4) throw FormatError(json_path + ": 'bounds' needs four numbers");
-    LatentGrid grid =
-        make_latent_grid(doc.at("x").size(), doc.at("y").size(), GridBounds{b[0], b[1], b[2], b[3]}, std::move(plane));
-    grid.x = doc.at("x").get<std::vector<double>>();
-    grid.y = doc.at("y").get<std::vector<double>>();
-    const auto npy = read_npy_float64(
-        (std::filesystem::path(folder) / doc.at("metrics").at(name).at("file").get<std::string>()).string());
-    if (npy.shape != std::vector<std::size_t>{grid.ny(), grid.nx()})
-      throw FormatError(json_path + ": the '" + name + "' NPY's shape is not [ny, nx] of the grid");
-    return {std::move(grid), npy.data};
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(json_path + ": not a valid scan.json (" + e.what() + ")");
+Landscape read_scan_landscape(const std::string& folder, const std::string& name, const PathArgs& args,
+                              const CheckpointState& state) {
+  const ScanData scan = read_scan(folder);
+  check_scan_matches(scan, args.checkpoint, state.model.latent_dim);
+  const ScanLandscape* landscape = scan.find(name);
+  if (!landscape) {
+    std::string have;
+    for (const auto& l : scan.landscapes) have += (have.empty() ? "" : ", ") + l.name;
+    throw InputError((std::filesystem::path(folder) / "scan.json").string() + ": has no '" + name +
+                     "' landscape (it has: " + have + "); scan it with --metrics " + name +
+                     ", or choose another --landscape");
   }
+  return {scan.grid, landscape->values};
 }
 
 // Scans `metric` on a grid over the encoded frames and the path's
@@ -212,7 +177,7 @@ void run_path(const PathArgs& args) {
   if (!straight) {
     const StructureMetric metric = structure_metric(args.landscape, example, settings);
     Landscape land = args.scan.empty() ? scan_landscape(loaded, dataset, metric, waypoints, args)
-                                       : read_scan(args.scan, args.landscape, args, state);
+                                       : read_scan_landscape(args.scan, args.landscape, args, state);
     // A* minimises: a landscape where higher is better (Ramachandran
     // favoured fraction) is turned upside down.
     if (metric.higher_is_better)
@@ -279,7 +244,7 @@ void add_path_command(CLI::App& app) {
   cmd->add_option("--csv", args->csv, "Per-step metrics (default: OUTPUT with .csv)");
   cmd->add_option("--data-dir", args->data_dir, "Folder of reference tables (dope/, rama8000/)");
   cmd->add_option("--batch-size", args->batch_size, "Structures decoded at once")->capture_default_str();
-  cmd->add_option("--threads", args->threads, "Threads (0: all cores)")->capture_default_str();
+  add_threads_option(cmd, args->threads, "Threads (0: all cores)");
   cmd->footer(
       "Examples:\n"
       "  molearn path run/best.ckpt --from 0 --to 15 -o path.pdb\n"

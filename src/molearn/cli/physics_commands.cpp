@@ -20,6 +20,7 @@
 #include "molearn/physics/structure_matching.hpp"
 #include "molearn/physics/system_builder.hpp"
 #include "molearn/physics/system_xml.hpp"
+#include "option_checks.hpp"
 #include "physics_options.hpp"
 #include "progress.hpp"
 
@@ -204,7 +205,7 @@ void add_energy_command(CLI::App& app) {
                   "Reference")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "CPU", "Reference"}));
-  cmd->add_option("--threads", args->threads, "Threads (default: every core)")->check(CLI::Range(0, 1024));
+  add_threads_option(cmd, args->threads, "Threads (default: every core)");
   cmd->add_flag("--json", args->json,
                 "JSON Lines: one JSON object per frame, one line each (non-finite energies are null)");
   cmd->add_option("--forces", args->forces_npy,

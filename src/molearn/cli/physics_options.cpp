@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "molearn/core/error.hpp"
+#include "option_checks.hpp"
 
 namespace molearn::cli {
 
@@ -45,7 +46,7 @@ void add_physics_options(CLI::App* cmd, PhysicsArgs& args, const char* default_n
   cmd->add_option("--cutoff,--nonbonded-cutoff", args.nonbonded_cutoff_nm,
                   "Non-bonded cutoff in nm (switched off over the last 0.1 nm); 0 computes every pair")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number());
 }
 
 std::string joined(const std::vector<std::string>& items, const char* separator) {

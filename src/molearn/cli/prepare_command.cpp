@@ -9,6 +9,7 @@
 #include "molearn/data/dataset_file.hpp"
 #include "molearn/data/npy.hpp"
 #include "molearn/data/prepare.hpp"
+#include "option_checks.hpp"
 #include "progress.hpp"
 
 namespace molearn::cli {
@@ -76,13 +77,13 @@ void add_prepare_command(CLI::App& app) {
   cmd->add_flag("--align", args->options.align, "Superpose every frame on the first (Kabsch, selected atoms)");
   cmd->add_option("--stride", args->options.stride, "Keep every K-th frame of each file")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   cmd->add_option("--max-frames", args->options.max_frames,
                   "Keep at most N frames, evenly spaced over all frames read (0: all)")
       ->capture_default_str();
   cmd->add_option("--valid", args->options.valid_fraction, "Fraction of frames held out for validation")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 0.99));
+      ->check(number_in_range(0.0, 0.99));
   cmd->add_option("--seed", args->options.seed, "Seed of the train/validation split")->capture_default_str();
   cmd->add_option("--npy", args->npy, "Also write the scaled coordinates as a NumPy .npy array [frames, atoms, 3]");
   cmd->footer(

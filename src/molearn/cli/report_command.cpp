@@ -15,6 +15,7 @@
 #include "molearn/analysis/run_analysis_torch.hpp"
 #include "molearn/core/atomic_file.hpp"
 #include "molearn/core/error.hpp"
+#include "option_checks.hpp"
 #include "progress.hpp"
 
 namespace molearn::cli {
@@ -474,7 +475,7 @@ void add_report_command(CLI::App& app) {
                   "$MOLEARN_DATA, the installed share folder, ../shared/data");
   cmd->add_option("--midpoints", args->run.max_midpoints, "Straight-path midpoints decoded (at most)")
       ->capture_default_str();
-  cmd->add_option("--threads", args->run.threads, "Threads (0: all cores)")->capture_default_str();
+  add_threads_option(cmd, args->run.threads, "Threads (0: all cores)");
   cmd->footer(
       "Examples:\n"
       "  molearn report run/ -o report.html\n"

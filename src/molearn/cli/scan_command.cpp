@@ -20,6 +20,7 @@
 #include "molearn/core/atomic_file.hpp"
 #include "molearn/core/error.hpp"
 #include "molearn/data/dataset_file.hpp"
+#include "option_checks.hpp"
 #include "progress.hpp"
 
 namespace molearn::cli {
@@ -209,7 +210,7 @@ void add_scan_command(CLI::App& app) {
   cmd->add_option("--data-dir", args->data_dir, "Folder of reference tables (dope/, rama8000/)");
   cmd->add_option("--batch-size", args->batch_size, "Structures decoded at once (memory grows with it)")
       ->capture_default_str();
-  cmd->add_option("--threads", args->threads, "Threads (0: all cores)")->capture_default_str();
+  add_threads_option(cmd, args->threads, "Threads (0: all cores)");
   cmd->add_option("-o,--output", args->output, "Output folder")->required();
   cmd->footer(
       "Examples:\n"

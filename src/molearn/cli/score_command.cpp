@@ -22,6 +22,7 @@
 #include "molearn/core/atomic_file.hpp"
 #include "molearn/core/error.hpp"
 #include "molearn/physics/forcefield_reader.hpp"
+#include "option_checks.hpp"
 
 namespace molearn::cli {
 
@@ -361,7 +362,7 @@ void add_score_command(CLI::App& app) {
   cmd->add_option("--per-residue", args->per_residue,
                   "Write phi/psi/omega (and the Ramachandran class, score and category) per residue and "
                   "frame to this CSV file");
-  cmd->add_option("--threads", args->threads, "Threads (0: every core)")->capture_default_str();
+  add_threads_option(cmd, args->threads, "Threads (0: every core)");
   cmd->add_option("--data-dir", args->data_dir,
                   "Folder of the reference tables (rama8000/, dope/); then $MOLEARN_DATA, the installed "
                   "share folder, ../shared/data");
@@ -371,7 +372,7 @@ void add_score_command(CLI::App& app) {
       ->check(CLI::IsMember({"chains", "geometry"}))
       ->capture_default_str();
   cmd->add_option("--dope-cutoff", args->dope_cutoff, "DOPE pair cutoff in A")
-      ->check(CLI::PositiveNumber)
+      ->check(positive_number())
       ->capture_default_str();
   cmd->add_flag("--dope-all-pairs", args->dope_all_pairs,
                 "DOPE over pairs inside one residue too (IMP's pair score), not only MODELLER's assess_dope");

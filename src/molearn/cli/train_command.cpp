@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "molearn/core/allocator.hpp"
 #include "molearn/train/trainer.hpp"
+#include "option_checks.hpp"
 #include "progress.hpp"
 
 namespace molearn::cli {
@@ -101,21 +102,29 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::IsMember({"foldingnet", "conv1d"}));
   cmd->add_option("--latent", options->model.latent_dim, "Latent dimension")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   cmd->add_option("--epochs", options->max_epochs, "Maximum number of epochs")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   cmd->add_option("--patience", options->patience,
                   "Stop after this many epochs without a better validation loss (0: never)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(non_negative_number());
   cmd->add_option("--batch-size", options->batch_size, "Frames per batch")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--lr", options->learning_rate, "AdamW learning rate")->capture_default_str();
-  cmd->add_option("--weight-decay", options->weight_decay, "AdamW weight decay")->capture_default_str();
+      ->check(positive_number());
+  cmd->add_option("--lr", options->learning_rate, "AdamW learning rate")
+      ->capture_default_str()
+      ->check(positive_number());
+  cmd->add_option("--weight-decay", options->weight_decay, "AdamW weight decay")
+      ->capture_default_str()
+      ->check(non_negative_number());
   cmd->add_option("--seed", options->seed, "Seed of initialisation and shuffling")->capture_default_str();
-  cmd->add_option("--threads", options->threads, "Intra-op threads (0: all cores)")->capture_default_str();
+  add_threads_option(cmd, options->threads, "Intra-op threads (0: all cores)");
   cmd->add_flag("--resume", options->resume, "Continue from OUTPUT/last.ckpt");
+  cmd->add_flag("--overwrite", options->overwrite,
+                "Replace an earlier run in the output folder (without it or --resume, train refuses to)")
+      ->excludes("--resume");
   cmd->add_option("--physics", options->physics.engine,
                   "Physics loss on structures decoded from latent interpolations: none, openmm (OpenMM Context pool) "
                   "or torch (differentiable force field in libtorch)")
@@ -130,19 +139,24 @@ void add_train_command(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--physics-scale", options->physics.scale,
                   "Adaptive weighting: the physics term is this fraction of the reconstruction term")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(non_negative_number());
   cmd->add_option("--physics-weight", options->physics.weight,
-                  "Fixed weighting instead: loss = MSE + W * mean energy (kJ/mol)");
+                  "Fixed weighting instead: loss = MSE + W * mean energy (kJ/mol)")
+      ->check(non_negative_number());
   cmd->add_option("--physics-start", options->physics.start_epoch,
-                  "First epoch whose loss includes the energy (before: only logged)")
-      ->capture_default_str();
+                  "First epoch whose loss includes the energy (before: only logged; 0 or 1: from the start)")
+      ->capture_default_str()
+      ->check(non_negative_number());
   cmd->add_option("--platform", options->physics.platform,
                   "OpenMM platform of --physics openmm: auto (the faster for the model), CPU or Reference")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "CPU", "Reference"}));
   cmd->add_option("--world-size", args->world_size,
-                  "Processes of a data-parallel run (also WORLD_SIZE); --batch-size is the global batch");
-  cmd->add_option("--rank", args->rank, "This process's rank, 0 .. world size - 1 (also RANK)");
+                  "Processes of a data-parallel run (also WORLD_SIZE); --batch-size is the global batch")
+      ->check(positive_number());
+  cmd->add_option("--rank", args->rank, "This process's rank, 0 .. world size - 1 (also RANK)")
+      ->check(non_negative_number());
   cmd->add_option("--master", args->master, "host:port of rank 0 (also MASTER_ADDR, MASTER_PORT)");
   cmd->footer(
       "Examples:\n"

@@ -4,6 +4,7 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include <chrono>
+#include <string>
 
 #include "molearn/core/error.hpp"
 
@@ -11,7 +12,7 @@ namespace molearn {
 
 namespace {
 
-constexpr std::chrono::seconds kConnectTimeout{120};
+constexpr std::chrono::seconds kConnectTimeout{kConnectTimeoutSeconds};
 
 class GlooCommunicator : public Communicator {
  public:
@@ -98,8 +99,13 @@ std::unique_ptr<Communicator> connect_ranks(const DistributedOptions& options) {
   try {
     return std::make_unique<GlooCommunicator>(options);
   } catch (const std::exception& e) {
+    // libtorch's message may go on with a C++ backtrace: keep its first line.
+    std::string why = e.what();
+    why = why.substr(0, why.find('\n'));
     throw Error("distributed training: rank " + std::to_string(options.rank) + " cannot connect to " +
-                options.master_address + ":" + std::to_string(options.master_port) + ": " + e.what());
+                options.master_address + ":" + std::to_string(options.master_port) + " within " +
+                std::to_string(kConnectTimeoutSeconds) + " s (are all " + std::to_string(options.world_size) +
+                " ranks started, with the same --master?): " + why);
   }
 }
 

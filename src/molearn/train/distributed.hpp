@@ -23,6 +23,10 @@ class Communicator {
   virtual void barrier() = 0;
 };
 
+// Seconds a rank waits for the others (rank 0's store, then every peer)
+// before connect_ranks gives up with an Error.
+constexpr int kConnectTimeoutSeconds = 120;
+
 // Connects to the other ranks (rank 0 hosts the TCP store at
 // master_address:master_port). Throws InputError for inconsistent options and
 // Error when the peers cannot be reached in time.

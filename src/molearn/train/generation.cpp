@@ -59,7 +59,6 @@ torch::Tensor interpolation(const GenerateOptions& options, const LoadedCheckpoi
     if (f >= dataset.frame_count)
       throw InputError(dataset_path(options, loaded) + ": has " + std::to_string(dataset.frame_count) +
                        " frames; frame " + std::to_string(f) + " does not exist (frames are numbered from 0)");
-  if (options.steps < 2) throw InputError("--steps must be at least 2 (both ends are included)");
   const auto coords = scaled_for_model(dataset, loaded);
   const auto ends = loaded.model->encode(
       coords.index_select(0, torch::tensor({static_cast<std::int64_t>(i), static_cast<std::int64_t>(j)})));
@@ -98,13 +97,16 @@ GenerateResult generate_structures(const GenerateOptions& options) {
     throw InputError(
         "give one of: latent points (--latent), two frames to interpolate between (--interpolate), or "
         "--reconstruct");
+  if (options.interpolate && (options.steps < 2 || options.steps > kMaxGenerateSteps))
+    throw InputError("--steps " + std::to_string(options.steps) + ": expected 2 to " +
+                     std::to_string(kMaxGenerateSteps) + " structures along the path (both ends included)");
   torch::set_num_threads(options.threads > 0 ? options.threads
                                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   const LoadedCheckpoint loaded = load_checkpoint(options.checkpoint);
   auto writer = open_trajectory_writer(options.output, loaded.state.topology);
   torch::NoGradGuard no_grad;
   GenerateResult result;
-  torch::Tensor z, decoded;
+  torch::Tensor z, decoded;  // decoded: only for --reconstruct, which has it already
   if (options.reconstruct) {
     const Reconstruction r = reconstruction(options, loaded);
     z = r.latent;
@@ -113,22 +115,28 @@ GenerateResult generate_structures(const GenerateOptions& options) {
   } else {
     z = options.interpolate ? interpolation(options, loaded)
                             : latent_tensor(options.latent_points, loaded.state.model.latent_dim);
-    decoded = loaded.model->decode(z);
   }
-  // [B, 3, N] scaled -> [B, N, 3] in Å.
-  const auto xyz = (decoded * loaded.state.std + loaded.state.mean).permute({0, 2, 1}).contiguous();
   result.atoms = loaded.state.topology.atom_count();
-  for (std::int64_t b = 0; b < xyz.size(0); ++b) {
-    Frame frame;
-    const float* data = xyz[b].data_ptr<float>();
-    frame.xyz.assign(data, data + result.atoms * 3);
-    writer->write(frame);
-    std::vector<double> point;
-    for (std::int64_t k = 0; k < z.size(1); ++k) point.push_back(z[b][k].item<double>());
-    result.latent_points.push_back(std::move(point));
+  // Decoded and written a chunk at a time: memory does not grow with the
+  // number of structures.
+  constexpr std::int64_t kChunk = 64;
+  for (std::int64_t start = 0; start < z.size(0); start += kChunk) {
+    const std::int64_t end = std::min(start + kChunk, z.size(0));
+    const auto chunk = decoded.defined() ? decoded.slice(0, start, end) : loaded.model->decode(z.slice(0, start, end));
+    // [B, 3, N] scaled -> [B, N, 3] in Å.
+    const auto xyz = (chunk * loaded.state.std + loaded.state.mean).permute({0, 2, 1}).contiguous();
+    for (std::int64_t b = 0; b < xyz.size(0); ++b) {
+      Frame frame;
+      const float* data = xyz[b].data_ptr<float>();
+      frame.xyz.assign(data, data + result.atoms * 3);
+      writer->write(frame);
+      std::vector<double> point;
+      for (std::int64_t k = 0; k < z.size(1); ++k) point.push_back(z[start + b][k].item<double>());
+      result.latent_points.push_back(std::move(point));
+    }
   }
   writer->close();
-  result.structures = static_cast<std::size_t>(xyz.size(0));
+  result.structures = static_cast<std::size_t>(z.size(0));
   return result;
 }
 

@@ -10,6 +10,9 @@
 
 namespace molearn {
 
+// The most structures (steps) --interpolate decodes along a path, as `molearn path`.
+inline constexpr int kMaxGenerateSteps = 10000;
+
 struct GenerateOptions {
   std::string checkpoint;
   std::vector<std::vector<double>> latent_points;                  // decode these
@@ -29,7 +32,8 @@ struct GenerateResult {
 };
 
 // Exactly one of latent_points, interpolate and reconstruct must be given.
-// Throws InputError (wrong latent dimension, frame index out of range, a
+// Decodes and writes in chunks, so memory stays bounded. Throws InputError
+// (wrong latent dimension, frame index out of range, --steps out of range, a
 // dataset from another topology) and OutputError.
 GenerateResult generate_structures(const GenerateOptions& options);
 

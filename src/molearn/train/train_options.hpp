@@ -55,6 +55,7 @@ struct TrainOptions {
   std::uint64_t seed = 0;
   int threads = 0;  // intra-op threads; 0 = all cores
   bool resume = false;
+  bool overwrite = false;  // replace an earlier run in output_dir (else refused unless resuming)
   DistributedOptions distributed;
   PhysicsOptions physics;
 

@@ -54,6 +54,22 @@ void check_options(const TrainOptions& o) {
   if (!(o.learning_rate > 0)) throw InputError("--lr must be positive");
   if (o.weight_decay < 0) throw InputError("--weight-decay must not be negative");
   if (o.patience < 0) throw InputError("--patience must not be negative");
+  if (!std::isfinite(o.learning_rate)) throw InputError("--lr must be a finite number");
+  if (!std::isfinite(o.weight_decay)) throw InputError("--weight-decay must be a finite number");
+  if (o.threads < 0) throw InputError("--threads must not be negative (0: every core)");
+  const PhysicsOptions& p = o.physics;
+  if (!std::isfinite(p.scale) || p.scale < 0)
+    throw InputError("--physics-scale must be a finite number >= 0, got " + std::to_string(p.scale));
+  if (!std::isfinite(p.weight) || p.weight < 0)
+    throw InputError("--physics-weight must be a finite number >= 0 (0: adaptive --physics-scale), got " +
+                     std::to_string(p.weight));
+  if (p.start_epoch < 0) throw InputError("--physics-start must not be negative, got " + std::to_string(p.start_epoch));
+  const DistributedOptions& d = o.distributed;
+  if (d.world_size < 1)
+    throw InputError("--world-size (or WORLD_SIZE) must be at least 1, got " + std::to_string(d.world_size));
+  if (d.rank < 0 || d.rank >= d.world_size)
+    throw InputError("distributed training: rank " + std::to_string(d.rank) + " is not in [0, world size " +
+                     std::to_string(d.world_size) + ") (--rank, --world-size or RANK, WORLD_SIZE)");
 }
 
 // Everything one run needs, built once.
@@ -186,8 +202,9 @@ std::optional<double> train_epoch(Run& run, int epoch, Clock::time_point run_sta
     }
     if (!std::isfinite(value))
       throw TrainingDivergedError("epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
-                                  ": the loss is not finite (" + std::to_string(value) +
-                                  "); stopped. The last good checkpoint is kept: " + run.last_path +
+                                  ": the loss is not finite (" + std::to_string(value) + "); stopped. " +
+                                  (run.state.epoch > 0 ? "The last good checkpoint is kept: " + run.last_path
+                                                       : std::string("No checkpoint was written.")) +
                                   " (try a lower --lr)");
     loss.backward();
     if (run.communicator) sum_gradients(run);
@@ -256,6 +273,16 @@ void start_fresh(Run& run) {
   run.model = make_autoencoder(run.state.model);
 }
 
+// The files of a run in `folder` that train writes: an earlier run's.
+std::vector<std::string> earlier_run_files(const std::string& folder) {
+  std::vector<std::string> found;
+  for (const char* name : {"best.ckpt", "last.ckpt", "log.jsonl"}) {
+    std::error_code ec;
+    if (std::filesystem::exists(std::filesystem::path(folder) / name, ec)) found.push_back(name);
+  }
+  return found;
+}
+
 void resume(Run& run) {
   if (!std::filesystem::exists(run.last_path))
     throw InputError(run.last_path + ": no checkpoint to resume from (run without --resume first)");
@@ -277,6 +304,15 @@ void resume(Run& run) {
 
 TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObserver& observer) {
   check_options(input_options);
+  // An earlier run in the output folder is continued (--resume) or replaced
+  // (--overwrite), never overwritten silently.
+  const std::vector<std::string> earlier = earlier_run_files(input_options.output_dir);
+  if (!earlier.empty() && !input_options.resume && !input_options.overwrite) {
+    std::string names;
+    for (const auto& name : earlier) names += (names.empty() ? "" : ", ") + name;
+    throw InputError(input_options.output_dir + ": holds an earlier run (" + names +
+                     "); continue it with --resume, or replace it with --overwrite");
+  }
   TrainOptions options = input_options;
   const int threads =
       options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -300,7 +336,8 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
   if (options.distributed.world_size > 1) {
     run.message("rank " + std::to_string(options.distributed.rank) + " of " +
                 std::to_string(options.distributed.world_size) + ": connecting to " +
-                options.distributed.master_address + ":" + std::to_string(options.distributed.master_port));
+                options.distributed.master_address + ":" + std::to_string(options.distributed.master_port) +
+                " (waiting up to " + std::to_string(kConnectTimeoutSeconds) + " s for the other ranks)");
     run.communicator = connect_ranks(options.distributed);
     if (options.batch_size < options.distributed.world_size)
       throw InputError("--batch-size (" + std::to_string(options.batch_size) + ") must be at least the world size (" +
@@ -314,10 +351,21 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     ~CrossProcessGuard() { set_cross_process_sum({}); }
   } cross_process_guard(run.communicator.get());
 
-  if (options.resume)
+  if (options.resume) {
     resume(run);
-  else
+  } else {
+    // --overwrite: the earlier run goes now, so that nothing of it (a
+    // checkpoint named as "the last good one") outlives this run's start.
+    if (run.is_main())
+      for (const auto& name : earlier) {
+        std::error_code ec;
+        std::filesystem::remove(std::filesystem::path(options.output_dir) / name, ec);
+        if (ec)
+          throw OutputError(options.output_dir + "/" + name +
+                            ": cannot remove the earlier run's file: " + ec.message());
+      }
     start_fresh(run);
+  }
   if (run.communicator) {
     // Same seed gives the same initial weights, but make sure of it.
     std::vector<torch::Tensor> state;
@@ -358,10 +406,9 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     }
     const auto [valid_loss, valid_rmsd] = validate(run);
     if (!std::isfinite(valid_loss))
-      throw TrainingDivergedError("epoch " + std::to_string(epoch) +
-                                  ": the validation loss is not finite; stopped. "
-                                  "The last good checkpoint is kept: " +
-                                  run.last_path);
+      throw TrainingDivergedError("epoch " + std::to_string(epoch) + ": the validation loss is not finite; stopped. " +
+                                  (run.state.epoch > 0 ? "The last good checkpoint is kept: " + run.last_path
+                                                       : std::string("No checkpoint was written.")));
     EpochRecord record{epoch, *train_loss, valid_loss, valid_rmsd, 0, 0, false};
     if (run.energy) {
       record.physics_active = physics_active(run, epoch);
