@@ -42,6 +42,13 @@ void run_train(TrainArgs& args) {
   if (args.world_size > 0) options.distributed.world_size = args.world_size;
   if (args.rank >= 0) options.distributed.rank = args.rank;
   if (!args.master.empty()) options.distributed.set_master(args.master);
+  const DistributedOptions& d = options.distributed;
+  // Several ranks on one node must share its cores, not each take all.
+  if (options.threads == 0 && d.launcher_threads > 0) options.threads = d.launcher_threads;
+  if (!d.launcher.empty() && d.world_size > 1)
+    std::printf("started by %s: rank %d of %d, rank 0 at %s:%d, %s\n", d.launcher.c_str(), d.rank, d.world_size,
+                d.master_address.c_str(), d.master_port,
+                options.threads > 0 ? (std::to_string(options.threads) + " threads").c_str() : "all cores");
   const bool main_rank = options.distributed.rank == 0;
   g_stop.store(false);
   std::signal(SIGINT, request_stop);
@@ -166,7 +173,11 @@ void add_train_command(CLI::App& app) {
       "  molearn train murd.mlds -o run-phys/ --epochs 20 --physics torch --physics-start 5\n"
       "  # two processes on one machine (start both):\n"
       "  molearn train murd.mlds -o run/ --world-size 2 --rank 0 --master 127.0.0.1:29500 --threads 1\n"
-      "  molearn train murd.mlds -o run/ --world-size 2 --rank 1 --master 127.0.0.1:29500 --threads 1");
+      "  molearn train murd.mlds -o run/ --world-size 2 --rank 1 --master 127.0.0.1:29500 --threads 1\n"
+      "  # under Slurm (rank, world size, rank 0's host and threads from srun's variables):\n"
+      "  srun --ntasks 4 --cpus-per-task 8 molearn train murd.mlds -o run/\n"
+      "  # under torchrun's variables (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT):\n"
+      "  RANK=1 WORLD_SIZE=2 MASTER_ADDR=node1 MASTER_PORT=29500 molearn train murd.mlds -o run/");
   cmd->callback([args] { run_train(*args); });
 }
 

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "molearn/core/error.hpp"
+#include "molearn/train/launcher_environment.hpp"
 
 namespace molearn {
 
@@ -18,14 +19,13 @@ int parse_int(const std::string& text, const std::string& what) {
 }  // namespace
 
 void DistributedOptions::read_environment() {
-  auto get = [](const char* name) -> std::string {
-    const char* value = std::getenv(name);
-    return value ? value : "";
-  };
-  if (auto v = get("MASTER_ADDR"); !v.empty()) master_address = v;
-  if (auto v = get("MASTER_PORT"); !v.empty()) master_port = parse_int(v, "MASTER_PORT");
-  if (auto v = get("RANK"); !v.empty()) rank = parse_int(v, "RANK");
-  if (auto v = get("WORLD_SIZE"); !v.empty()) world_size = parse_int(v, "WORLD_SIZE");
+  const LauncherSettings s = read_launcher_environment();
+  launcher = s.launcher;
+  if (s.rank) rank = *s.rank;
+  if (s.world_size) world_size = *s.world_size;
+  if (s.master_address) master_address = *s.master_address;
+  if (s.master_port) master_port = *s.master_port;
+  if (s.threads) launcher_threads = *s.threads;
 }
 
 void DistributedOptions::set_master(const std::string& host_port) {

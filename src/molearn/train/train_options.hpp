@@ -16,8 +16,13 @@ struct DistributedOptions {
   std::string master_address = "127.0.0.1";
   int master_port = 29500;
 
-  // MASTER_ADDR, MASTER_PORT, RANK and WORLD_SIZE (PyTorch's convention),
-  // where set, override the fields. Throws InputError on malformed values.
+  std::string launcher;      // "torchrun" or "slurm" when read from their variables
+  int launcher_threads = 0;  // SLURM_CPUS_PER_TASK, 0 when not set
+
+  // The variables of torchrun (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT)
+  // or srun (SLURM_PROCID, SLURM_NTASKS, SLURM_JOB_NODELIST,
+  // SLURM_CPUS_PER_TASK), where set, override the fields
+  // (train/launcher_environment.hpp). Throws InputError on malformed values.
   void read_environment();
   // "host:port" -> master_address, master_port. Throws InputError.
   void set_master(const std::string& host_port);
