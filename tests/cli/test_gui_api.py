@@ -271,6 +271,38 @@ with temp_dir() as tmp:
         status, _, payload = api.request("POST", "/api/path", raw=b"{" + b" " * (limits["max_body_bytes"] + 10) + b"}")
         checks.check(status == 413, f"a body over {limits['max_body_bytes']} bytes: {status}")
 
+        # --- what a hostile page or client may send --------------------------------
+        status, _, body = api.get("/%FF%FE")
+        checks.check(status == 404 and api.get("/api/info")[0] == 200,
+                     f"a path of invalid UTF-8: 404 and the server lives on ({status})")
+        deep = b'{"landscape": ' + b"[" * 100000 + b"]" * 100000 + b', "grid": 8}'
+        status, _, body = api.request("POST", "/api/scan", raw=deep)
+        checks.check(status == 400 and api.get("/api/info")[0] == 200,
+                     f"a value nested 100,000 deep: 400 and the server lives on ({status})")
+        status, _, body = api.request("POST", "/api/scan", raw=b'{"landscape": "error", "grid": 1e400}')
+        checks.check(status == 400, f"a number beyond double: 400 ({status})")
+        status, _, _ = api.post("/api/scan", {"landscape": "error", "grid": 8},
+                                headers={"Origin": "https://evil.example"})
+        checks.check(status == 403, f"a POST from another site's page (Origin): 403 ({status})")
+        status, _, _ = api.post("/api/scan", {"landscape": "error", "grid": 8}, headers={"Content-Type": "text/plain"})
+        checks.check(status == 415, f"a POST that is not JSON (what a form can send): 415 ({status})")
+        status, _, _ = api.get("/assets/plotly.min.js", headers={"Range": "bytes=0-1000000," * 50})
+        checks.check(status == 416, f"byte ranges are refused ({status})")
+        status, doc = api.json("POST", "/api/decode", {"points": [[1e6, 1e6]], "format": "json"})
+        checks.check(status == 400 and "points[0]" in doc["error"] and "far outside" in doc["error"],
+                     f"a point far off the map: 400 ({doc.get('error', '')[:60]})")
+        jobs = []
+        for grid in range(40, 49):
+            status, doc = api.json("POST", "/api/scan", {"landscape": "drift", "grid": grid})
+            jobs.append((status, doc))
+        checks.check([s for s, _ in jobs[:8]] == [202] * 8 and jobs[8][0] == 503 and "cancel" in jobs[8][1]["error"],
+                     f"at most 8 maps wait or run: the 9th gets 503 ({[s for s, _ in jobs]})")
+        for status, doc in jobs[:8]:
+            api.json("POST", f"/api/jobs/{doc['job']}/cancel")
+        status, doc = api.json("POST", "/api/scan", {"landscape": "drift", "grid": 49})
+        checks.check(status == 202, f"cancelled jobs free their places at once ({status})")
+        api.json("POST", f"/api/jobs/{doc.get('job')}/cancel")
+
         # --- load: 200 concurrent decodes, each answered correctly --------------
         points = [[float(x), float(y)] for x, y in zip(np.linspace(a[0], b[0], 10), np.linspace(a[1], b[1], 10))]
         expected = {}

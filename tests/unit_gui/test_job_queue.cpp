@@ -109,3 +109,21 @@ TEST(JobQueue, DestroyingTheQueueStopsARunningJob) {
   }
   EXPECT_TRUE(stopped.load());
 }
+
+TEST(JobQueue, BoundsTheJobsWaitingOrRunning) {
+  JobQueue queue(2);
+  std::atomic<bool> release{false};
+  auto work = [&](const auto&, const auto& stop) -> std::optional<json> {
+    while (!release && !stop()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return json(1);
+  };
+  const auto a = queue.submit("a", 1, work);
+  const auto b = queue.submit("b", 1, work);
+  EXPECT_THROW(queue.submit("c", 1, work), molearn::gui::JobQueueFull);
+  EXPECT_EQ(queue.submit("a", 1, work), a);  // joining a job takes no place
+  EXPECT_TRUE(queue.cancel(b));               // a cancelled job frees its place
+  const auto c = queue.submit("c", 1, work);
+  release = true;
+  EXPECT_EQ(wait_until_finished(queue, a)["state"], "done");
+  EXPECT_EQ(wait_until_finished(queue, c)["state"], "done");
+}

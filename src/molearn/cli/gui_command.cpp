@@ -20,7 +20,12 @@ namespace molearn::cli {
 namespace {
 
 std::atomic<bool> g_stop{false};
-extern "C" void request_gui_stop(int) { g_stop.store(true); }
+// The first Ctrl-C stops the server once the requests under way are
+// answered; a second one ends the process at once.
+extern "C" void request_gui_stop(int sig) {
+  g_stop.store(true);
+  std::signal(sig, SIG_DFL);
+}
 
 struct GuiArgs {
   std::string checkpoint, data, scan, host = "127.0.0.1", data_dir;
@@ -30,7 +35,8 @@ struct GuiArgs {
 };
 
 void run_gui(const GuiArgs& args) {
-  const bool loopback = args.host == "127.0.0.1" || args.host == "localhost" || args.host == "::1";
+  if (args.host.empty()) throw InputError("--host: give an address, e.g. 127.0.0.1 (this machine only) or 0.0.0.0");
+  const bool loopback = gui::is_loopback_address(args.host);
   torch::set_num_threads(args.threads > 0 ? args.threads
                                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   std::printf("loading %s and encoding its dataset...\n", args.checkpoint.c_str());
@@ -50,7 +56,8 @@ void run_gui(const GuiArgs& args) {
         "warning: listening on %s, not only on this machine: anyone who can reach port %d can use this "
         "server and your model (there is no login). Prefer the default 127.0.0.1 and an SSH tunnel.\n",
         args.host.c_str(), port);
-  const std::string shown_host = args.host == "0.0.0.0" || args.host == "::" ? "127.0.0.1" : args.host;
+  std::string shown_host = args.host == "0.0.0.0" ? "127.0.0.1" : args.host == "::" ? "::1" : args.host;
+  if (shown_host.find(':') != std::string::npos) shown_host = "[" + shown_host + "]";  // an IPv6 address in a URL
   std::printf("molearn gui: serving on http://%s:%d/  (Ctrl-C to stop)\n", shown_host.c_str(), port);
   std::fflush(stdout);
 
@@ -59,9 +66,12 @@ void run_gui(const GuiArgs& args) {
   std::signal(SIGTERM, request_gui_stop);
   // A signal handler may not stop the server itself; this thread does.
   std::atomic<bool> served{false};
+  // stop() before the server runs does nothing, so it is asked until serving ends.
   std::thread watcher([&] {
-    while (!g_stop.load() && !served.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    server.stop();
+    while (!served.load()) {
+      if (g_stop.load()) server.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   });
   server.serve();
   served.store(true);

@@ -20,12 +20,29 @@ json parse_body(const std::string& body) {
     json j = json::parse(body);
     if (!j.is_object()) throw BadRequest("the request body must be a JSON object");
     return j;
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // syntax, and numbers beyond double (1e400)
     throw BadRequest(std::string("the request body is not valid JSON: ") + e.what());
   }
 }
 
 namespace {
+
+// A value as a message shows it: scalars as written (strings cut short),
+// lists and objects by kind only. Never dump() a value from a request into a
+// message: dump() recurses (a body nested 60,000 deep overflows the stack)
+// and throws on invalid UTF-8.
+std::string describe(const json& value) {
+  if (value.is_array()) return "a list of " + std::to_string(value.size());
+  if (value.is_object()) return "an object";
+  if (value.is_string()) {
+    const std::string& text = value.get_ref<const std::string&>();
+    const bool plain = text.size() <= 40 && std::all_of(text.begin(), text.end(), [](char c) {
+                         return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+                       });
+    return plain ? "\"" + text + "\"" : "a text of " + std::to_string(text.size()) + " bytes";
+  }
+  return value.dump();
+}
 
 // A whole number in [low, high] at `field`.
 std::size_t bounded_count(const json& value, const std::string& field, std::size_t low, std::size_t high) {
@@ -35,7 +52,7 @@ std::size_t bounded_count(const json& value, const std::string& field, std::size
     throw BadRequest("'" + field + "' must be a whole number from " + range);
   const double v = value.get<double>();
   if (!(v >= double(low) && v <= double(high)))
-    throw BadRequest("'" + field + "' is " + value.dump() + "; expected " + range);
+    throw BadRequest("'" + field + "' is " + describe(value) + "; expected " + range);
   return static_cast<std::size_t>(v);
 }
 
@@ -43,7 +60,7 @@ std::string known_name(const json& value, const std::string& field, const std::v
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
   if (!value.is_string() || std::find(names.begin(), names.end(), value.get<std::string>()) == names.end())
-    throw BadRequest("'" + field + "' is " + value.dump() + "; expected one of: " + list);
+    throw BadRequest("'" + field + "' is " + describe(value) + "; expected one of: " + list);
   return value.get<std::string>();
 }
 
@@ -60,7 +77,7 @@ RequestPoint parse_point(const json& value, const std::string& field, std::size_
   p.on_plane = value.size() == 2;
   for (const auto& v : value) {
     if (!v.is_number() || !std::isfinite(v.get<double>()))
-      throw BadRequest("'" + field + "' holds " + v.dump() + "; expected finite numbers");
+      throw BadRequest("'" + field + "' holds " + describe(v) + "; expected finite numbers");
     p.values.push_back(v.get<double>());
   }
   return p;

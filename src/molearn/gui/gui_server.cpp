@@ -50,8 +50,10 @@ std::map<std::string, Asset> load_assets() {
 
 void send_json(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_header("Cache-Control", "no-store");
-  res.set_content(body.dump(), kJson);
+  if (!res.has_header("Cache-Control")) res.set_header("Cache-Control", "no-store");
+  // Invalid UTF-8 (from a request, echoed in a message) is replaced, never
+  // thrown: an exception here would escape cpp-httplib's error handler.
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), kJson);
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
@@ -66,6 +68,8 @@ void answer(httplib::Response& res, F&& handler) {
     handler();
   } catch (const MapNotComputed& e) {
     send_error(res, 409, e.what());
+  } catch (const JobQueueFull& e) {
+    send_error(res, 503, e.what());
   } catch (const InputError& e) {
     send_error(res, 400, e.what());
   } catch (const std::exception& e) {
@@ -76,13 +80,55 @@ void answer(httplib::Response& res, F&& handler) {
 // Host names a page on this machine is reached by. A browser sends the
 // name it connected to, so a foreign site that rebinds its DNS name to
 // 127.0.0.1 shows up here with its own name and is refused.
+bool is_local_name(const std::string& name) {
+  return name == "localhost" || name == "[::1]" || name.rfind("127.", 0) == 0;
+}
+
 bool is_local_host_header(const std::string& host) {
   const std::string name =
       host.rfind('[', 0) == 0 ? host.substr(0, host.find(']') + 1) : host.substr(0, host.find(':'));
-  return name == "localhost" || name == "127.0.0.1" || name == "[::1]" || name.empty();
+  return is_local_name(name) || name.empty();
+}
+
+// An Origin header ("http://127.0.0.1:8050") of a page served from this
+// machine. Any other site's page may send requests here (a form, fetch with
+// a simple content type) even though it cannot read the answers: refused.
+bool is_local_origin(const std::string& origin) {
+  const std::string prefix = "http://";
+  if (origin.rfind(prefix, 0) != 0) return false;
+  return is_local_host_header(origin.substr(prefix.size()));
+}
+
+// Refuses what no page of this server sends, before any routing: requests
+// from other sites (Host, Origin), POSTs that are not JSON (what a foreign
+// page can send without asking the browser first), and byte ranges (200
+// overlapping ranges of plotly.min.js made an 800 MB answer). Returns false
+// when it has answered.
+bool screen_request(const httplib::Request& req, httplib::Response& res, bool loopback) {
+  if (loopback && !is_local_host_header(req.get_header_value("Host"))) {
+    send_error(res, 403, "this server answers only to localhost");
+    return false;
+  }
+  if (loopback && req.has_header("Origin") && !is_local_origin(req.get_header_value("Origin"))) {
+    send_error(res, 403, "requests from other sites' pages are refused");
+    return false;
+  }
+  if (req.method == "POST" && req.get_header_value("Content-Type").rfind("application/json", 0) != 0) {
+    send_error(res, 415, "POST bodies must be JSON (Content-Type: application/json)");
+    return false;
+  }
+  if (req.has_header("Range")) {
+    send_error(res, 416, "byte ranges are not served");
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
+
+bool is_loopback_address(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1" || host.rfind("127.", 0) == 0;
+}
 
 struct GuiServer::Impl {
   GuiSession& session;
@@ -97,20 +143,19 @@ struct GuiServer::Impl {
     server.set_payload_max_length(options.limits.max_body_bytes);
     server.set_read_timeout(options.timeout_seconds, 0);
     server.set_write_timeout(options.timeout_seconds, 0);
-    server.set_keep_alive_timeout(5);
+    // Idle keep-alive connections hold a worker thread: let them go soon.
+    server.set_keep_alive_timeout(1);
     server.set_default_headers({{"X-Content-Type-Options", "nosniff"}, {"Referrer-Policy", "no-referrer"}});
-    const bool loopback = options.host == "127.0.0.1" || options.host == "localhost" || options.host == "::1";
+    const bool loopback = is_loopback_address(options.host);
     server.set_pre_routing_handler([loopback](const httplib::Request& req, httplib::Response& res) {
-      if (loopback && !is_local_host_header(req.get_header_value("Host"))) {
-        send_error(res, 403, "this server answers only to localhost (Host: " + req.get_header_value("Host") + ")");
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      return httplib::Server::HandlerResponse::Unhandled;
+      return screen_request(req, res, loopback) ? httplib::Server::HandlerResponse::Unhandled
+                                                : httplib::Server::HandlerResponse::Handled;
     });
-    server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
       if (!res.body.empty()) return;
+      // The path is not echoed: it is the client's text, not ours.
       if (res.status == 404)
-        send_error(res, 404, "nothing here: " + req.path);
+        send_error(res, 404, "nothing here (the page is at /, the API under /api/)");
       else if (res.status == 413)
         send_error(res, 413, "the request body is larger than the server accepts");
       else

@@ -19,8 +19,11 @@ struct GuiServerOptions {
   int port = 8050;  // 0: any free port
   ApiLimits limits;
   int timeout_seconds = 10;  // reading a request, writing an answer
-  std::size_t threads = 8;   // requests served at once
+  std::size_t threads = 16;  // requests served at once
 };
+
+// Whether `host` (a --host value) only listens on this machine.
+bool is_loopback_address(const std::string& host);
 
 class GuiServer {
  public:

@@ -220,32 +220,62 @@ struct GuiSession::Impl {
     maps[{name, grid.nx()}] = CachedMap{std::move(doc), grid, std::move(values), higher_is_better};
   }
 
-  std::vector<double> latent_of(const RequestPoint& p) const {
-    if (p.on_plane && plane.latent_dim() != 2) return plane.lift(p.values[0], p.values[1]);
-    return p.values;
+  // The latent point of a requested one, refused when it lies far off the
+  // map (more than the map's width or height beyond its edges): the model
+  // decodes such points into nonsense, thousands of Å wide.
+  std::vector<double> latent_of(const RequestPoint& p, const std::string& field) const {
+    std::vector<double> z = p.on_plane ? plane.lift(p.values[0], p.values[1]) : p.values;
+    const auto [x, y] = plane.project(z);
+    const double w = bounds.x1 - bounds.x0, h = bounds.y1 - bounds.y0;
+    if (x < bounds.x0 - w || x > bounds.x1 + w || y < bounds.y0 - h || y > bounds.y1 + h) {
+      std::ostringstream text;
+      text.precision(5);
+      text << field << " lies at (" << x << ", " << y << ") on the map's plane, far outside the map [" << bounds.x0
+           << ", " << bounds.x1 << "] x [" << bounds.y0 << ", " << bounds.y1 << "]";
+      throw BadRequest(text.str());
+    }
+    return z;
   }
 
   std::vector<std::vector<double>> latent_of(const std::vector<RequestPoint>& points) const {
     std::vector<std::vector<double>> latent;
-    for (const auto& p : points) latent.push_back(latent_of(p));
+    for (std::size_t k = 0; k < points.size(); ++k)
+      latent.push_back(latent_of(points[k], "points[" + std::to_string(k) + "]"));
     return latent;
   }
 
-  // Decodes `points` with `landscapes`; the structures (Å) go to `xyz`.
-  LatentEvaluation evaluate(const std::vector<std::vector<double>>& points, std::vector<StructureMetric> landscapes,
-                            std::vector<float>* xyz) {
+  // Decodes `points` with `landscapes`; the structures (Å) go to `xyz`. The
+  // model is locked one chunk at a time, so a long path and a map job take
+  // turns instead of one waiting for the whole of the other.
+  LatentEvaluation evaluate(const std::vector<std::vector<double>>& points,
+                            const std::vector<StructureMetric>& landscapes, std::vector<float>* xyz) {
     LatentEvaluationOptions o;
     o.batch_size = options.batch_size;
-    o.landscapes = std::move(landscapes);
+    o.landscapes = landscapes;
     if (xyz)
       o.on_structures = [xyz](const Conformers& batch) { xyz->insert(xyz->end(), batch.xyz.begin(), batch.xyz.end()); };
-    std::lock_guard lock(model_mutex);
-    return evaluate_latent_points(*loaded.model, loaded.state, points, o);
+    LatentEvaluation all;
+    for (std::size_t begin = 0; begin < points.size(); begin += kMapChunk) {
+      const std::vector<std::vector<double>> chunk(points.begin() + begin,
+                                                   points.begin() + std::min(points.size(), begin + kMapChunk));
+      std::lock_guard lock(model_mutex);
+      LatentEvaluation part = evaluate_latent_points(*loaded.model, loaded.state, chunk, o);
+      if (begin == 0) {
+        all = std::move(part);
+        continue;
+      }
+      for (std::size_t l = 0; l < part.landscapes.size(); ++l)
+        all.landscapes[l].values.insert(all.landscapes[l].values.end(), part.landscapes[l].values.begin(),
+                                        part.landscapes[l].values.end());
+      all.decode_seconds += part.decode_seconds;
+      all.points_done += part.points_done;
+    }
+    return all;
   }
 
   std::vector<double> encode_waypoint(const Waypoint& w, std::size_t index) {
     const std::string field = "waypoints[" + std::to_string(index) + "]";
-    if (w.kind == Waypoint::Kind::Point) return latent_of(w.point);
+    if (w.kind == Waypoint::Kind::Point) return latent_of(w.point, field);
     PathEndpoint endpoint;
     std::string file;
     if (w.kind == Waypoint::Kind::Frame) {
@@ -274,7 +304,7 @@ struct GuiSession::Impl {
   std::string write_structures(const std::vector<float>& xyz, std::size_t frames, const std::string& format) {
     const std::string file = temp_path("." + format);
     const std::size_t atoms = loaded.state.topology.atom_count();
-    {
+    try {
       auto writer = open_trajectory_writer(file, loaded.state.topology);
       for (std::size_t f = 0; f < frames; ++f) {
         Frame frame;
@@ -282,6 +312,10 @@ struct GuiSession::Impl {
         writer->write(frame);
       }
       writer->close();
+    } catch (const Error& e) {  // e.g. coordinates too large for the PDB's columns
+      std::string message = e.what();
+      replace_all(message, file, "the decoded structures");
+      throw BadRequest(message);
     }
     std::string bytes = read_whole_file(file);
     fs::remove(file);

@@ -1,5 +1,6 @@
 #include "molearn/gui/job_queue.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 
@@ -21,7 +22,7 @@ struct JobQueue::Job {
   bool finished() const { return state == "done" || state == "failed" || state == "cancelled"; }
 };
 
-JobQueue::JobQueue() : worker_([this] { run(); }) {}
+JobQueue::JobQueue(std::size_t max_unfinished) : max_unfinished_(max_unfinished), worker_([this] { run(); }) {}
 
 JobQueue::~JobQueue() {
   {
@@ -35,8 +36,14 @@ JobQueue::~JobQueue() {
 
 std::string JobQueue::submit(const std::string& key, std::size_t total, Work work) {
   std::lock_guard lock(mutex_);
-  for (const auto& [id, job] : jobs_)
+  std::size_t unfinished = 0;
+  for (const auto& [id, job] : jobs_) {
     if (job->key == key && !job->finished() && !job->cancel) return id;
+    unfinished += !job->finished();
+  }
+  if (unfinished >= max_unfinished_)
+    throw JobQueueFull(std::to_string(unfinished) +
+                       " maps are being computed or waiting; wait for one to finish, or cancel one");
   auto job = std::make_shared<Job>();
   job->id = std::to_string(next_id_++);
   job->key = key;
@@ -75,7 +82,10 @@ bool JobQueue::cancel(const std::string& id) {
   const auto it = jobs_.find(id);
   if (it == jobs_.end()) return false;
   it->second->cancel = true;
-  if (it->second->state == "queued") it->second->state = "cancelled";
+  if (it->second->state == "queued") {
+    it->second->state = "cancelled";
+    std::erase(queue_, it->second);  // it will never run: free its place now
+  }
   return true;
 }
 
