@@ -49,8 +49,10 @@ Dataset bending_helix(std::size_t frames, std::size_t atoms, bool poison = false
       d.coords.push_back(static_cast<float>((x * std::sin(bend) + z * std::cos(bend)) / 10.0));
     }
   }
+  // A huge coordinate makes the loss overflow to infinity (NaN coordinates are
+  // refused when the dataset is read).
   if (poison)
-    for (std::size_t f = 0; f < frames; ++f) d.coords[f * atoms * 3 + 5] = std::nanf("");
+    for (std::size_t f = 0; f < frames; ++f) d.coords[f * atoms * 3 + 5] = 1e30f;
   d.mean = 0;
   d.std = 10;
   split_dataset(d, 0.25, 1);

@@ -19,6 +19,7 @@ Conformers read_conformers(const std::string& path, const std::string& topology_
     selected = select_atoms(full, SelectionSpec{atoms, "", false});
   }
   Conformers out;
+  out.source = path;
   out.topology = full.subset(selected);
   auto reader = open_trajectory(path, &full);
   if (const auto frames = reader->frame_count()) out.xyz.reserve(*frames * selected.size() * 3);

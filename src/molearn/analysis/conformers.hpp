@@ -20,6 +20,7 @@ struct Conformers {
   std::vector<ResidueTermini> termini;
   std::size_t frame_count = 0;
   std::vector<float> xyz;  // [frame][atom][xyz] in Å
+  std::string source;      // the file they were read from, for messages ("" for decoded structures)
 
   std::size_t atom_count() const { return topology.atom_count(); }
   std::span<const float> frame(std::size_t i) const {

@@ -52,7 +52,12 @@ ConformerEnergy::ConformerEnergy(const Conformers& conformers, const EnergyMetri
   if (conformers.frame_count == 0) throw InputError("energy: no frames to score");
   const std::optional<std::string> atoms = options.atoms.empty() ? atom_names_without_hydrogens(conformers.topology)
                                                                  : std::optional<std::string>(options.atoms);
-  matched_ = match_structure(ff_, conformers.topology, conformers.frame(0), atoms, conformers.termini);
+  try {
+    matched_ = match_structure(ff_, conformers.topology, conformers.frame(0), atoms, conformers.termini);
+  } catch (const InputError& e) {  // residues that fit no template: say which file they are in
+    if (conformers.source.empty()) throw;
+    throw InputError(conformers.source + ": " + e.what());
+  }
   system_options_.nonbonded =
       parse_nonbonded_model(options.nonbonded.empty() ? (matched_.reduced ? "soft" : "full") : options.nonbonded);
   system_options_.implicit_obc2 = options.implicit_obc2;

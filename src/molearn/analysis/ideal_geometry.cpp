@@ -68,7 +68,14 @@ IdealGeometry ideal_geometry(const ForceField& ff, const Conformers& c) {
   options.termini = part.termini;
   // Given chain ends, match_templates bonds every C to the next N inside a
   // chain however stretched (decoded structures).
-  const MatchedTopology matched = match_templates(ff, subset, xyz, options);
+  const MatchedTopology matched = [&] {
+    try {
+      return match_templates(ff, subset, xyz, options);
+    } catch (const InputError& e) {  // residues that fit no template: say which file they are in
+      if (c.source.empty()) throw;
+      throw InputError(c.source + ": " + e.what());
+    }
+  }();
 
   SystemOptions system_options;
   system_options.nonbonded = NonbondedModel::None;

@@ -28,6 +28,7 @@ std::vector<std::size_t> parse_shape(const std::string& header, const std::strin
   std::string item;
   for (char c : header.substr(open + 10, close - open - 10) + ",") {
     if (c == ',') {
+      if (item.size() > 18) throw FormatError(path + ": NPY shape has a size of " + item + " (corrupt header)");
       if (!item.empty()) shape.push_back(std::stoul(item));
       item.clear();
     } else if (c >= '0' && c <= '9') {
@@ -55,8 +56,17 @@ NpyFloat64 read_npy_float64(const std::string& path) {
     throw FormatError(path + ": expected a C-ordered little-endian float64 array ('<f8')");
   NpyFloat64 result;
   result.shape = parse_shape(header, path);
-  std::size_t count = 1;
-  for (std::size_t d : result.shape) count *= d;
+  // The shape must fit in the file before it sizes anything.
+  const std::streamoff data_start = in.tellg();
+  in.seekg(0, std::ios::end);
+  const auto available = static_cast<std::uint64_t>(in.tellg() - data_start) / sizeof(double);
+  in.seekg(data_start);
+  std::uint64_t count = 1;
+  for (std::size_t d : result.shape) {
+    if (d != 0 && count > available / d)
+      throw FormatError(path + ": truncated NPY data (the shape in its header needs more values than the file holds)");
+    count *= d;
+  }
   result.data.resize(count);
   if (!in.read(reinterpret_cast<char*>(result.data.data()), static_cast<std::streamsize>(count * sizeof(double))))
     throw FormatError(path + ": truncated NPY data (expected " + std::to_string(count) + " float64 values)");

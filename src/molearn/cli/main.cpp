@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <new>
 #include <string>
 
 #include "commands.hpp"
@@ -26,6 +27,18 @@ std::string command_path(const CLI::App& app) {
     path += " " + current->get_name();
   }
   return path;
+}
+
+// nlohmann's messages start with a tag such as "[json.exception.type_error.302] ";
+// the message around it names the file and what is wrong, so the tag goes.
+std::string without_library_tags(const char* what) {
+  std::string text = what;
+  for (auto at = text.find("[json.exception."); at != std::string::npos; at = text.find("[json.exception.", at)) {
+    const auto end = text.find("] ", at);
+    if (end == std::string::npos) break;
+    text.erase(at, end + 2 - at);
+  }
+  return text;
 }
 
 }  // namespace
@@ -67,13 +80,16 @@ int main(int argc, char** argv) {
   } catch (const molearn::cli::Interrupted&) {
     return kExitInterrupted;
   } catch (const molearn::OutputError& e) {
-    std::fprintf(stderr, "molearn: error: %s\n", e.what());
+    std::fprintf(stderr, "molearn: error: %s\n", without_library_tags(e.what()).c_str());
     return kExitOutput;
   } catch (const molearn::InputError& e) {
-    std::fprintf(stderr, "molearn: error: %s\n", e.what());
+    std::fprintf(stderr, "molearn: error: %s\n", without_library_tags(e.what()).c_str());
     return kExitBadInput;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "molearn: error: out of memory (inputs too large for this machine, or a damaged file)\n");
+    return kExitFailure;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "molearn: error: %s\n", e.what());
+    std::fprintf(stderr, "molearn: error: %s\n", without_library_tags(e.what()).c_str());
     return kExitFailure;
   }
   return 0;

@@ -54,6 +54,7 @@ Conformers first_frame(const EnergyArgs& args, Topology topology, TrajectoryRead
   first.topology = std::move(topology);
   first.frame_count = 1;
   first.xyz = frame.xyz;
+  first.source = args.input;
   first.termini = args.physics.termini_source(first.topology) == TerminiSource::Chains
                       ? termini_from_chains(first.topology)
                       : find_termini(first.topology, first.xyz);

@@ -1,5 +1,6 @@
 // `molearn prepare`: trajectories -> training dataset (.mlds).
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <set>
 
@@ -44,8 +45,16 @@ void run_prepare(const PrepareArgs& args) {
   };
   Dataset dataset = prepare_dataset(args.options, on_progress);
   line.finish();
-  write_dataset(dataset, args.output);
+  // The .npy first: when it cannot be written, no dataset is left behind
+  // either, and a dataset that cannot be written takes the new .npy along.
   if (!args.npy.empty()) write_npy(args.npy, dataset.coords.data(), {dataset.frame_count, dataset.atom_count(), 3});
+  try {
+    write_dataset(dataset, args.output);
+  } catch (const std::exception&) {
+    std::error_code ec;
+    if (!args.npy.empty()) std::filesystem::remove(args.npy, ec);
+    throw;
+  }
   std::printf("%zu frames x %zu atoms (%zu residues, chain %s; atoms %s)\n", dataset.frame_count, dataset.atom_count(),
               dataset.topology.residue_count(), describe_chains(dataset.topology).c_str(),
               args.options.selection.atoms.c_str());

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -62,11 +63,12 @@ nlohmann::json topology_to_json(const Topology& topology) {
 }
 
 Topology topology_from_json(const nlohmann::json& j, std::size_t atoms) {
-  std::vector<Atom> list(atoms);
+  // Lengths first: a damaged atom count must not size the list.
   const std::string ins_codes = j.at("ins_code").get<std::string>();
   for (const char* key : {"name", "res_name", "res_seq", "chain", "element", "hetero"})
     if (j.at(key).size() != atoms) throw FormatError(std::string("topology field '") + key + "' has the wrong length");
-  if (ins_codes.size() != atoms) throw std::runtime_error("topology field 'ins_code' has the wrong length");
+  if (ins_codes.size() != atoms) throw FormatError("topology field 'ins_code' has the wrong length");
+  std::vector<Atom> list(atoms);
   for (std::size_t i = 0; i < atoms; ++i) {
     Atom& a = list[i];
     a.name = j["name"][i].get<std::string>();
@@ -124,8 +126,10 @@ struct RawHeader {
 
 RawHeader read_raw_header(std::ifstream& in, const std::string& path) {
   RawHeader raw;
+  if (std::filesystem::is_directory(path)) throw InputError(path + ": is a folder, not a dataset file");
   std::error_code ec;
   raw.file_size = std::filesystem::file_size(path, ec);
+  if (ec) throw InputError(path + ": cannot read the file size: " + ec.message());
   char preamble[kPreambleSize];
   if (!in.read(preamble, kPreambleSize))
     throw FormatError(path + ": too short to be a molearn dataset (" + std::to_string(raw.file_size) + " bytes)");
@@ -193,14 +197,19 @@ Dataset read_dataset(const std::string& path, bool load_coordinates) {
   try {
     if (h.at("format") != "molearn-dataset" || h.at("dtype") != "float32" || h.at("byte_order") != "little")
       throw std::runtime_error("unsupported format, dtype or byte order");
+    if (!h.at("frames").is_number_unsigned() || !h.at("atoms").is_number_unsigned())
+      throw std::runtime_error("'frames' and 'atoms' must be counts (integers >= 0)");
     d.frame_count = h.at("frames").get<std::size_t>();
     const auto atoms = h.at("atoms").get<std::size_t>();
     d.topology = topology_from_json(h.at("topology"), atoms);
     d.mean = h.at("mean").get<double>();
     d.std = h.at("std").get<double>();
     d.termini.resize(d.topology.residue_count());
-    for (std::size_t r : h.at("termini").at("n_terminal_residues")) d.termini.at(r).n_terminal = true;
-    for (std::size_t r : h.at("termini").at("c_terminal_residues")) d.termini.at(r).c_terminal = true;
+    for (const char* key : {"n_terminal_residues", "c_terminal_residues"})
+      for (std::size_t r : h.at("termini").at(key)) {
+        if (r >= d.termini.size()) throw std::runtime_error("terminal residue index out of range");
+        (key[0] == 'n' ? d.termini[r].n_terminal : d.termini[r].c_terminal) = true;
+      }
     d.train_indices = h.at("split").at("train").get<std::vector<std::size_t>>();
     d.valid_indices = h.at("split").at("valid").get<std::vector<std::size_t>>();
     for (std::size_t i : d.train_indices)
@@ -217,7 +226,13 @@ Dataset read_dataset(const std::string& path, bool load_coordinates) {
   } catch (const std::exception& e) {
     throw FormatError(path + ": corrupt header: " + e.what());
   }
-  const std::uintmax_t data_bytes = static_cast<std::uintmax_t>(d.frame_count) * d.atom_count() * 3 * sizeof(float);
+  // A damaged frame count must not overflow the expected size (or size the coordinates).
+  const std::uintmax_t frame_bytes = static_cast<std::uintmax_t>(d.atom_count()) * 3 * sizeof(float);
+  if (frame_bytes > 0 && d.frame_count > raw.file_size / frame_bytes)
+    throw FormatError(path + ": file is " + std::to_string(raw.file_size) + " bytes, too small for " +
+                      std::to_string(d.frame_count) + " frames x " + std::to_string(d.atom_count()) +
+                      " atoms (truncated or corrupt)");
+  const std::uintmax_t data_bytes = d.frame_count * frame_bytes;
   if (raw.file_size != raw.data_offset + data_bytes)
     throw FormatError(path + ": file is " + std::to_string(raw.file_size) + " bytes, expected " +
                       std::to_string(raw.data_offset + data_bytes) + " for " + std::to_string(d.frame_count) +
@@ -229,6 +244,13 @@ Dataset read_dataset(const std::string& path, bool load_coordinates) {
     throw FormatError(path + ": truncated while reading coordinates");
   if (crc32_of(d.coords) != h.at("data_crc32").get<std::uint32_t>())
     throw FormatError(path + ": coordinates do not match their checksum (the file is corrupt)");
+  const auto bad = std::find_if(d.coords.begin(), d.coords.end(), [](float x) { return !std::isfinite(x); });
+  if (bad != d.coords.end()) {
+    const auto at = static_cast<std::size_t>(bad - d.coords.begin());
+    const std::size_t per_frame = d.atom_count() * 3;
+    throw FormatError(path + ": frame " + std::to_string(at / per_frame) + " (0-based): atom " +
+                      std::to_string(at % per_frame / 3 + 1) + " has a non-finite coordinate");
+  }
   return d;
 }
 

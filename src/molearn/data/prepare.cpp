@@ -47,29 +47,6 @@ std::vector<ResidueTermini> selected_termini(const Topology& full, std::span<con
   return result;
 }
 
-// No protein's coordinate is this far (in Å) from the origin: such values
-// come from a damaged or misread file and would swamp the dataset's scale.
-constexpr double kMaxCoordinate = 1e5;
-
-void check_coordinates(const Frame& frame, const Topology& topology, const std::string& path, std::size_t index) {
-  for (std::size_t k = 0; k < frame.xyz.size(); ++k) {
-    const float value = frame.xyz[k];
-    if (std::isfinite(value) && std::abs(value) <= kMaxCoordinate) continue;
-    std::string atom = "atom " + std::to_string(k / 3 + 1);
-    if (k / 3 < topology.atom_count()) {
-      const Atom& a = topology.atom(k / 3);
-      atom += " (" + a.name + " of " + a.res_name + " " + std::to_string(a.res_seq) +
-              (a.chain.empty() ? "" : ", chain " + a.chain) + ")";
-    }
-    char shown[32];
-    std::snprintf(shown, sizeof shown, "%g", static_cast<double>(value));
-    throw FormatError(path + ": frame " + std::to_string(index) + " (0-based): " + atom +
-                      (std::isfinite(value) ? " has the coordinate " + std::string(shown) +
-                                                  " A, beyond the physical bound of +-1e5 A (a damaged file?)"
-                                            : " has a non-finite coordinate"));
-  }
-}
-
 std::vector<std::size_t> evenly_spaced(std::size_t total, std::size_t wanted) {
   std::vector<std::size_t> picked;
   if (wanted >= total) {
@@ -157,7 +134,6 @@ Dataset prepare_dataset(const PrepareOptions& options, const PrepareProgressFn& 
       status.frames_read = index + 1;
       if (progress && status.frames_read % 1000 == 0) progress(status);
       if (!wanted) continue;
-      check_coordinates(frame, full, path, index);
       if (first_full_frame.empty()) first_full_frame = frame.xyz;
       for (std::size_t i : selected) d.coords.insert(d.coords.end(), &frame.xyz[3 * i], &frame.xyz[3 * i] + 3);
       d.origins.push_back({static_cast<std::uint32_t>(file), index});

@@ -1,12 +1,14 @@
 #include "molearn/io/mmcif_reader.hpp"
 
+#include <zlib.h>
 #include <gemmi/cif.hpp>
-#include <gemmi/gz.hpp>
 #include <gemmi/mmcif.hpp>
 #include <gemmi/modify.hpp>
 
 #include <cmath>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "molearn/core/error.hpp"
 
@@ -37,13 +39,37 @@ std::vector<Atom> atoms_of(const gemmi::Model& model, std::vector<float>& xyz) {
   return atoms;
 }
 
+// The whole file, decompressed when it is gzipped (zlib reads other files as
+// they are). gemmi's own .gz reading guesses the size from the last four
+// bytes, which a cut file does not have, and says so in its own words.
+std::string read_text(const std::string& path) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f) throw InputError(path + ": cannot open file for reading");
+  std::string text;
+  std::vector<char> buffer(1 << 16);
+  int n = 0;
+  while ((n = gzread(f, buffer.data(), static_cast<unsigned>(buffer.size()))) > 0)
+    text.append(buffer.data(), static_cast<std::size_t>(n));
+  int err = Z_OK;
+  const std::string message = gzerror(f, &err);
+  gzclose(f);
+  if (n < 0 || err != Z_OK)
+    throw FormatError(path + ": cannot be read: " + message + " (a cut or damaged compressed file?)");
+  return text;
+}
+
 }  // namespace
 
 MmcifReader::MmcifReader(std::string path) : path_(std::move(path)) {
   if (!std::filesystem::exists(path_)) throw InputError(path_ + ": no such file");
+  const std::string text = read_text(path_);
   gemmi::Structure st;
   try {
-    st = gemmi::make_structure(gemmi::cif::read(gemmi::MaybeGzipped(path_)));
+    const gemmi::cif::Document document = gemmi::cif::read_memory(text.data(), text.size(), path_.c_str());
+    if (document.blocks.empty()) throw FormatError(path_ + ": empty, or not an mmCIF file (no data_ block)");
+    st = gemmi::make_structure(document);
+  } catch (const Error&) {
+    throw;
   } catch (const std::exception& e) {
     throw FormatError(path_ + ": not a readable mmCIF file: " + e.what());
   }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 
 #include "molearn/core/error.hpp"
@@ -19,6 +21,65 @@ std::string lower_extension(std::string path) {
   if (path.size() > 3 && path.ends_with(".gz")) path.resize(path.size() - 3);
   return std::filesystem::path(path).extension().string();
 }
+
+void check_is_file(const std::string& path) {
+  if (!std::filesystem::exists(path)) throw InputError(path + ": no such file");
+  if (std::filesystem::is_directory(path)) throw InputError(path + ": is a folder, not a file");
+}
+
+// No protein's coordinate is this far (in Å) from the origin: such values
+// come from a damaged or misread file and would swamp a dataset's scale,
+// overflow the PDB format's columns or make energies infinite.
+constexpr double kMaxCoordinate = 1e5;
+
+void check_coordinates(const Frame& frame, const Topology* topology, const std::string& path, std::size_t index) {
+  for (std::size_t k = 0; k < frame.xyz.size(); ++k) {
+    const float value = frame.xyz[k];
+    if (std::isfinite(value) && std::abs(value) <= kMaxCoordinate) continue;
+    std::string atom = "atom " + std::to_string(k / 3 + 1);
+    if (topology && k / 3 < topology->atom_count()) {
+      const Atom& a = topology->atom(k / 3);
+      atom += " (" + a.name + " of " + a.res_name + " " + std::to_string(a.res_seq) +
+              (a.chain.empty() ? "" : ", chain " + a.chain) + ")";
+    }
+    char shown[32];
+    std::snprintf(shown, sizeof shown, "%g", static_cast<double>(value));
+    throw FormatError(path + ": frame " + std::to_string(index) + " (0-based): " + atom +
+                      (std::isfinite(value) ? " has the coordinate " + std::string(shown) +
+                                                  " A, beyond the physical bound of +-1e5 A (a damaged file?)"
+                                            : " has a non-finite coordinate"));
+  }
+}
+
+// Every reader open_trajectory() returns: checks each frame's coordinates
+// (finite, within kMaxCoordinate) for all formats and all commands.
+class CheckedReader : public TrajectoryReader {
+ public:
+  CheckedReader(std::unique_ptr<TrajectoryReader> reader, const Topology* topology)
+      : reader_(std::move(reader)), topology_(topology) {}
+
+  const std::string& path() const override { return reader_->path(); }
+  std::size_t atom_count() const override { return reader_->atom_count(); }
+  std::optional<std::size_t> frame_count() const override { return reader_->frame_count(); }
+
+  bool read(Frame& frame) override {
+    const std::size_t index = reader_->position();
+    const bool more = reader_->read(frame);
+    position_ = reader_->position();
+    if (more) check_coordinates(frame, topology_, path(), index);
+    return more;
+  }
+
+  bool skip() override {
+    const bool more = reader_->skip();
+    position_ = reader_->position();
+    return more;
+  }
+
+ private:
+  std::unique_ptr<TrajectoryReader> reader_;
+  const Topology* topology_;
+};
 
 }  // namespace
 
@@ -38,7 +99,7 @@ bool format_has_topology(TrajectoryFormat format) {
 
 std::unique_ptr<TrajectoryReader> open_trajectory(const std::string& path, const Topology* topology) {
   const TrajectoryFormat format = format_from_path(path);
-  if (!std::filesystem::exists(path)) throw InputError(path + ": no such file");
+  check_is_file(path);
   std::unique_ptr<TrajectoryReader> reader;
   switch (format) {
     case TrajectoryFormat::Pdb:
@@ -58,11 +119,13 @@ std::unique_ptr<TrajectoryReader> open_trajectory(const std::string& path, const
     throw FormatError(path + ": has " + std::to_string(reader->atom_count()) +
                       " atoms per frame but the topology has " + std::to_string(topology->atom_count()) +
                       " (is it the right topology file?)");
-  return reader;
+  return std::make_unique<CheckedReader>(std::move(reader), topology);
 }
 
 Topology read_topology(const std::string& path) {
-  switch (format_from_path(path)) {
+  const TrajectoryFormat format = format_from_path(path);
+  check_is_file(path);
+  switch (format) {
     case TrajectoryFormat::Pdb:
       return PdbReader(path).topology();
     case TrajectoryFormat::Mmcif:

@@ -45,8 +45,11 @@ CheckpointState state_from_json(const nlohmann::json& j) {
   s.std = j.at("dataset").at("std").get<double>();
   s.topology = topology_from_json(j.at("topology"), j.at("dataset").at("atoms").get<std::size_t>());
   s.termini.resize(s.topology.residue_count());
-  for (std::size_t r : j.at("termini").at("n_terminal_residues")) s.termini.at(r).n_terminal = true;
-  for (std::size_t r : j.at("termini").at("c_terminal_residues")) s.termini.at(r).c_terminal = true;
+  for (const char* key : {"n_terminal_residues", "c_terminal_residues"})
+    for (std::size_t r : j.at("termini").at(key)) {
+      if (r >= s.termini.size()) throw std::runtime_error("terminal residue index out of range");
+      (key[0] == 'n' ? s.termini[r].n_terminal : s.termini[r].c_terminal) = true;
+    }
   s.epoch = j.at("epoch").get<int>();
   s.best_epoch = j.at("best_epoch").get<int>();
   s.best_valid_loss = j.at("best_valid_loss").get<double>();
@@ -275,8 +278,9 @@ void restore_training_state(const std::string& path, torch::optim::Optimizer& op
     auto generator = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(generator.mutex());
     generator.set_state(rng);
-  } catch (const std::exception& e) {
-    throw FormatError(path + ": cannot restore the optimiser state: " + e.what());
+  } catch (const std::exception&) {
+    // libtorch's messages carry its C++ backtrace: not for users.
+    throw FormatError(path + ": cannot restore the optimiser state (a damaged checkpoint, or one of another model)");
   }
 }
 
