@@ -13,15 +13,9 @@
 //
 // Exit 0: all worked; 1: a list of what did not; 77: cannot run (no Chromium
 // or playwright-core), as ctest's skip code.
-import { createRequire } from 'node:module';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { findChromium } from './headless_chromium.mjs';
 
-const SKIP = 77;
-const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(path.join(here, '..', '..', 'web', 'package.json'));
-const chromiumPath = process.env.MOLEARN_CHROMIUM || '/usr/bin/chromium';
 const STEPS = 6;
 const COARSE_GRID = 10; // a map cheap enough to compute while the test waits
 const T = { short: 15000, long: 240000 };
@@ -31,17 +25,7 @@ if (!url || !shotPath) {
   console.error('usage: node check_gui.mjs URL screenshot.png');
   process.exit(2);
 }
-if (!existsSync(chromiumPath)) {
-  console.log(`SKIPPED: no Chromium at ${chromiumPath} (apt-get install chromium)`);
-  process.exit(SKIP);
-}
-let chromium;
-try {
-  ({ chromium } = require('playwright-core'));
-} catch (e) {
-  console.log('SKIPPED: playwright-core is not installed in web/node_modules (npm ci --prefix web)');
-  process.exit(SKIP);
-}
+const { chromium, executablePath: chromiumPath } = findChromium();
 
 const origin = new URL(url).origin;
 const problems = [];

@@ -8,32 +8,16 @@
 //
 // Exit 0: every section drew; 1: a list of what did not; 77: cannot run
 // (no Chromium or playwright-core), as ctest's skip code.
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const SKIP = 77;
-const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(path.join(here, '..', '..', 'web', 'package.json'));
-const chromiumPath = process.env.MOLEARN_CHROMIUM || '/usr/bin/chromium';
+import { pathToFileURL } from 'node:url';
+import { findChromium } from './headless_chromium.mjs';
 
 const [htmlPath, shotPath] = process.argv.slice(2);
 if (!htmlPath || !shotPath) {
   console.error('usage: node check_report.mjs report.html screenshot.png');
   process.exit(2);
 }
-if (!existsSync(chromiumPath)) {
-  console.log(`SKIPPED: no Chromium at ${chromiumPath} (apt-get install chromium)`);
-  process.exit(SKIP);
-}
-let chromium;
-try {
-  ({ chromium } = require('playwright-core'));
-} catch (e) {
-  console.log('SKIPPED: playwright-core is not installed in web/node_modules (npm ci --prefix web)');
-  process.exit(SKIP);
-}
+const { chromium, executablePath: chromiumPath } = findChromium();
 
 // In the page: what each section shows, and what is missing.
 function inspectSections() {
