@@ -332,13 +332,15 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
   if (ec) throw OutputError(options.output_dir + ": cannot create the output folder: " + ec.message());
   // A run that fails before writing anything (e.g. a bad force field) leaves
   // no empty folder of its own behind; remove() leaves a folder with files.
+  // Only rank 0 writes there: another rank ending first must not remove the
+  // folder rank 0 is about to write into.
   struct EmptyFolderGuard {
     std::string folder;
     ~EmptyFolderGuard() {
       std::error_code ignored;
       if (!folder.empty()) std::filesystem::remove(folder, ignored);
     }
-  } empty_folder_guard{made_folder ? options.output_dir : std::string()};
+  } empty_folder_guard{made_folder && options.distributed.rank == 0 ? options.output_dir : std::string()};
   run.best_path = (std::filesystem::path(options.output_dir) / "best.ckpt").string();
   run.last_path = (std::filesystem::path(options.output_dir) / "last.ckpt").string();
   run.log_path = (std::filesystem::path(options.output_dir) / "log.jsonl").string();
