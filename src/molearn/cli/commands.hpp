@@ -20,6 +20,7 @@ void add_scan_command(CLI::App& app);
 void add_path_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 void add_gui_command(CLI::App& app);
+void add_simulate_command(CLI::App& app);
 
 // Thrown when the user interrupted long work that can be resumed; main()
 // exits with 130 as shells do for Ctrl-C.

@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
   molearn::cli::add_path_command(app);
   molearn::cli::add_report_command(app);
   molearn::cli::add_gui_command(app);
+  molearn::cli::add_simulate_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -52,4 +52,11 @@ std::string element_from_atom_name(const std::string& raw_name, const std::strin
   return letters.substr(0, 1);
 }
 
+std::string describe_residue(const Atom& a) {
+  std::string text = "residue " + a.res_name + " " + std::to_string(a.res_seq);
+  if (a.ins_code != ' ') text += a.ins_code;
+  if (!a.chain.empty()) text += " (chain " + a.chain + ")";
+  return text;
+}
+
 }  // namespace molearn

@@ -49,6 +49,9 @@ class Topology {
 // True when atoms a and b belong to the same residue.
 bool same_residue(const Atom& a, const Atom& b);
 
+// "residue LYS 65 (chain A)": how error messages name the residue of an atom.
+std::string describe_residue(const Atom& atom);
+
 // Element symbol guessed from a PDB atom name when the element column is
 // blank (e.g. " CA " -> C, "CA  " -> CA calcium, "1HB " -> H, "OXT" -> O).
 std::string element_from_atom_name(const std::string& raw_name, const std::string& res_name);

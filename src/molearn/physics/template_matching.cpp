@@ -29,13 +29,6 @@ std::vector<std::string> split_names(const std::string& text) {
   return names;
 }
 
-std::string describe_residue(const Atom& a) {
-  std::string text = "residue " + a.res_name + " " + std::to_string(a.res_seq);
-  if (a.ins_code != ' ') text += a.ins_code;
-  if (!a.chain.empty()) text += " (chain " + a.chain + ")";
-  return text;
-}
-
 std::string join(const std::vector<std::string>& items) {
   std::string text;
   for (const auto& s : items) text += (text.empty() ? "" : ", ") + s;
