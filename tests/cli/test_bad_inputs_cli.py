@@ -155,6 +155,12 @@ def main():
             e = by_name[name]
             args = [pdb, "--ff", e["path"]] if e["role"] == "forcefield" else reads(e)
             cases.append(Case("relax", e, [*args, "-o", "{out}/relaxed.pdb", "--steps", "10"]))
+        # simulate (OpenMM): every structure, and every force field on a good structure.
+        for e in by_role["structure"]:
+            cases.append(Case("simulate", e, [e["path"], "-o", "{out}/md.dcd", "--steps", "10", "--threads", "1"]))
+        for e in by_role["forcefield"]:
+            cases.append(Case("simulate", e, [pdb, "--ff", e["path"], "-o", "{out}/md.dcd", "--steps", "10",
+                                              "--threads", "1"]))
         # info: every dataset, and a checkpoint and a PDB given as datasets.
         for e in by_role["dataset"] + [by_name["text.ckpt"], by_name["flipped.ckpt"]]:
             cases.append(Case("info", e, [e["path"]]))

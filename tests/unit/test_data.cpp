@@ -53,6 +53,17 @@ TEST(Selection, DefaultNamesSkipGlycineCbAndWater) {
   EXPECT_EQ(t.atom(picked.back()).res_name, "SER");
 }
 
+TEST(Selection, TerminalOxygensOfGromacsAndCharmmBecomeOAndOxt) {
+  Topology t({make_atom("C", "PHE", 35), make_atom("OC1", "PHE", 35), make_atom("OC2", "PHE", 35),
+              make_atom("OCT1", "LEU", 36), make_atom("OCT2", "LEU", 36), make_atom("OT2", "ALA", 37)});
+  rename_terminal_oxygens(t);
+  EXPECT_EQ(t.atom(1).name, "O");
+  EXPECT_EQ(t.atom(2).name, "OXT");
+  EXPECT_EQ(t.atom(3).name, "O");
+  EXPECT_EQ(t.atom(4).name, "OXT");
+  EXPECT_EQ(t.atom(5).name, "OXT");
+}
+
 TEST(Selection, KeywordsAndResidueRanges) {
   const Topology t = peptide();
   EXPECT_EQ(select_atoms(t, {"heavy", "", false}).size(), 15u);

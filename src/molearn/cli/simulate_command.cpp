@@ -273,6 +273,10 @@ PreparedSystem prepare_system(const SimulateArgs& args) {
   HydrogenatedStructure structure =
       add_missing_hydrogens(input.topology, input.xyz, termini, HydrogenDefinitions::standard(), h_options);
   for (const std::string& note : structure.notes) std::printf("  %s\n", note.c_str());
+  // The trajectory's topology uses the standard names (HN -> H, HB1 -> HB3,
+  // ...), as OpenMM's PDB reader gives them, so that other tools and
+  // `molearn prepare --atoms` find the atoms they expect.
+  for (Atom& atom : structure.topology.atoms()) atom.name = PdbNames::standard().atom(atom.res_name, atom.name);
 
   TemplateOptions t_options;
   t_options.termini = termini;

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -122,12 +123,10 @@ std::vector<std::size_t> select_atoms(const Topology& topology, const SelectionS
 }
 
 void rename_terminal_oxygens(Topology& topology) {
-  for (Atom& atom : topology.atoms()) {
-    if (atom.name == "OT1")
-      atom.name = "O";
-    else if (atom.name == "OT2")
-      atom.name = "OXT";
-  }
+  static const std::map<std::string, std::string, std::less<>> standard = {
+      {"OT1", "O"}, {"OC1", "O"}, {"OCT1", "O"}, {"OT2", "OXT"}, {"OC2", "OXT"}, {"OCT2", "OXT"}};
+  for (Atom& atom : topology.atoms())
+    if (const auto it = standard.find(atom.name); it != standard.end()) atom.name = it->second;
 }
 
 void canonicalise_residue_names(Topology& topology) {

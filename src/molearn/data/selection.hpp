@@ -33,9 +33,10 @@ std::vector<std::size_t> select_atoms(const Topology& topology, const SelectionS
 
 bool is_hydrogen(const Atom& atom);
 
-// Python molearn's fix_terminal: CHARMM names the C-terminal oxygens OT1/OT2;
-// OT1 becomes O (so that an N,CA,CB,C,O selection keeps the terminal
-// oxygen) and OT2 becomes OXT (the name Amber/PDB templates use).
+// Python molearn's fix_terminal: CHARMM names the C-terminal oxygens OT1/OT2
+// (GROMACS OC1/OC2, some tools OCT1/OCT2); the first becomes O (so that an
+// N,CA,CB,C,O selection keeps the terminal oxygen) and the second OXT (the
+// name Amber/PDB templates use).
 void rename_terminal_oxygens(Topology& topology);
 
 // Applies canonical_residue_name (HIS/HSE/HSD -> HIE, HSP -> HIP) to every atom.

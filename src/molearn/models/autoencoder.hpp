@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,16 @@ using Autoencoder = std::shared_ptr<AutoencoderImpl>;
 // an unknown name or unusable sizes.
 Autoencoder make_autoencoder(const ModelConfig& config);
 
-// Names make_autoencoder accepts.
+// Names make_autoencoder accepts: the built-in ones, then the registered ones.
 std::vector<std::string> autoencoder_names();
+
+// Adds an architecture that make_autoencoder builds by name, so that the
+// trainer, checkpoints, generation and analysis work with it as with the
+// built-in ones (examples/cpp/custom_model.cpp). The factory gets the
+// config with `atoms` and `latent_dim` filled in. Register it in every
+// program that loads its checkpoints. Throws InputError when the name is
+// empty or taken. Thread-safe.
+using AutoencoderFactory = std::function<Autoencoder(const ModelConfig&)>;
+void register_autoencoder(const std::string& name, AutoencoderFactory factory);
 
 }  // namespace molearn

@@ -36,18 +36,20 @@ void DistributedOptions::set_master(const std::string& host_port) {
 }
 
 nlohmann::json TrainOptions::to_json() const {
-  return {{"dataset", dataset},
-          {"output_dir", output_dir},
-          {"model", model.to_json()},
-          {"max_epochs", max_epochs},
-          {"patience", patience},
-          {"batch_size", batch_size},
-          {"learning_rate", learning_rate},
-          {"weight_decay", weight_decay},
-          {"seed", seed},
-          {"threads", threads},
-          {"world_size", distributed.world_size},
-          {"physics", physics.to_json()}};
+  nlohmann::json j = {{"dataset", dataset},
+                      {"output_dir", output_dir},
+                      {"model", model.to_json()},
+                      {"max_epochs", max_epochs},
+                      {"patience", patience},
+                      {"batch_size", batch_size},
+                      {"learning_rate", learning_rate},
+                      {"weight_decay", weight_decay},
+                      {"seed", seed},
+                      {"threads", threads},
+                      {"world_size", distributed.world_size},
+                      {"physics", physics.to_json()}};
+  if (!loss_terms.empty()) j["loss_terms"] = loss_terms;
+  return j;
 }
 
 nlohmann::json PhysicsOptions::to_json() const {

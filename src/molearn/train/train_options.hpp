@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -63,6 +64,9 @@ struct TrainOptions {
   bool overwrite = false;  // replace an earlier run in output_dir (else refused unless resuming)
   DistributedOptions distributed;
   PhysicsOptions physics;
+  // Extra loss terms registered by a program using the library
+  // (train/loss_terms.hpp): name -> weight (finite, >= 0).
+  std::map<std::string, double> loss_terms;
 
   nlohmann::json to_json() const;
 };

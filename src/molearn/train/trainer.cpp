@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "molearn/core/atomic_file.hpp"
 #include "molearn/core/error.hpp"
@@ -16,6 +17,7 @@
 #include "molearn/train/checkpoint.hpp"
 #include "molearn/train/distributed.hpp"
 #include "molearn/train/interpolation_energy.hpp"
+#include "molearn/train/loss_terms.hpp"
 #include "molearn/train/tensor_dataset.hpp"
 
 namespace molearn {
@@ -30,6 +32,7 @@ nlohmann::json EpochRecord::to_json() const {
     j["valid_energy"] = valid_energy;
     j["physics_scale"] = physics_scale;
   }
+  for (const auto& [name, value] : loss_terms) j["train_" + name] = value;
   return j;
 }
 
@@ -64,6 +67,10 @@ void check_options(const TrainOptions& o) {
     throw InputError("--physics-weight must be a finite number >= 0 (0: adaptive --physics-scale), got " +
                      std::to_string(p.weight));
   if (p.start_epoch < 0) throw InputError("--physics-start must not be negative, got " + std::to_string(p.start_epoch));
+  for (const auto& [name, weight] : o.loss_terms)
+    if (!std::isfinite(weight) || weight < 0)
+      throw InputError("loss term '" + name + "': the weight must be a finite number >= 0, got " +
+                       std::to_string(weight));
   const DistributedOptions& d = o.distributed;
   if (d.world_size < 1)
     throw InputError("--world-size (or WORLD_SIZE) must be at least 1, got " + std::to_string(d.world_size));
@@ -91,6 +98,10 @@ struct Run {
   double energy_sum = 0;
   std::size_t energy_batches = 0;
   double last_scale = 0;
+  // The extra loss terms with their weights, and their sums over the epoch.
+  std::vector<std::tuple<std::string, double, LossTerm>> loss_terms;
+  std::map<std::string, double> loss_term_sums;
+  std::size_t batches_per_epoch = 0;
 
   bool is_main() const { return !communicator || communicator->rank() == 0; }
   int rank() const { return communicator ? communicator->rank() : 0; }
@@ -141,6 +152,21 @@ bool physics_active(const Run& run, int epoch) { return run.energy && epoch >= r
 // physics start epoch the energy is only recorded; afterwards it enters the
 // loss, weighted adaptively (scale * MSE / mean(E), no gradient through the
 // weight) or by a fixed weight.
+// The weighted sum of the registered loss terms the options ask for; each
+// term's value is added to the epoch's sums for the log.
+torch::Tensor extra_loss(Run& run, const torch::Tensor& x, const torch::Tensor& reconstruction,
+                         const torch::Tensor& z) {
+  const LossInputs inputs{x, reconstruction, z, run.dataset.std};
+  torch::Tensor total = torch::zeros({}, x.options());
+  for (const auto& [name, weight, term] : run.loss_terms) {
+    const torch::Tensor value = term(inputs);
+    if (value.numel() != 1) throw InputError("loss term '" + name + "' must return a scalar");
+    run.loss_term_sums[name] += value.item<double>();
+    total = total + weight * value.reshape({});
+  }
+  return total;
+}
+
 torch::Tensor physics_term(Run& run, const torch::Tensor& z, const torch::Tensor& mse, int epoch) {
   const std::int64_t pairs = z.size(0) / 2;
   if (pairs == 0) return torch::zeros({}, mse.options());
@@ -177,6 +203,7 @@ std::optional<double> train_epoch(Run& run, int epoch, Clock::time_point run_sta
   const auto ranks = static_cast<std::size_t>(run.world_size());
   const auto bounds = batch_bounds(order.size(), static_cast<std::size_t>(run.options.batch_size), ranks);
   const std::size_t batches = bounds.size();
+  run.batches_per_epoch = batches;
   double loss_sum = 0;
   std::size_t frames = 0;
   for (std::size_t b = 0; b < batches; ++b) {
@@ -190,8 +217,10 @@ std::optional<double> train_epoch(Run& run, int epoch, Clock::time_point run_sta
     const auto x = run.tensors.coords.index_select(0, torch::tensor(rows, torch::kInt64));
     run.optimizer->zero_grad();
     const auto z = run.model->encode(x);
-    const auto mse = torch::mse_loss(run.model->decode(z), x);
-    const auto local_loss = run.energy ? mse + physics_term(run, z, mse, epoch) : mse;
+    const auto reconstruction = run.model->decode(z);
+    const auto mse = torch::mse_loss(reconstruction, x);
+    auto local_loss = run.energy ? mse + physics_term(run, z, mse, epoch) : mse;
+    if (!run.loss_terms.empty()) local_loss = local_loss + extra_loss(run, x, reconstruction, z);
     const double share = static_cast<double>(rows.size()) / static_cast<double>(global);
     const auto loss = run.communicator ? local_loss * share : local_loss;
     double value = mse.item<double>();
@@ -390,6 +419,10 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
                 ", in the loss from epoch " + std::to_string(options.physics.start_epoch));
     run.energy = make_interpolation_energy(run.dataset, options.physics);
   }
+  for (const auto& [name, weight] : options.loss_terms) {
+    run.loss_terms.emplace_back(name, weight, find_loss_term(name));
+    run.message("loss term " + name + " with weight " + std::to_string(weight));
+  }
   run.optimizer = std::make_unique<torch::optim::AdamW>(
       run.model->parameters(), torch::optim::AdamWOptions(options.learning_rate).weight_decay(options.weight_decay));
   if (options.resume) {
@@ -411,6 +444,7 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     const auto start = Clock::now();
     run.energy_sum = 0;
     run.energy_batches = 0;
+    run.loss_term_sums.clear();
     const auto train_loss = train_epoch(run, epoch, run_start, epochs_this_run);
     if (!train_loss) {
       result.reason = StopReason::Interrupted;
@@ -421,7 +455,13 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
       throw TrainingDivergedError("epoch " + std::to_string(epoch) + ": the validation loss is not finite; stopped. " +
                                   (run.state.epoch > 0 ? "The last good checkpoint is kept: " + run.last_path
                                                        : std::string("No checkpoint was written.")));
-    EpochRecord record{epoch, *train_loss, valid_loss, valid_rmsd, 0, 0, false};
+    EpochRecord record;
+    record.epoch = epoch;
+    record.train_loss = *train_loss;
+    record.valid_loss = valid_loss;
+    record.valid_rmsd = valid_rmsd;
+    for (const auto& [name, sum] : run.loss_term_sums)
+      record.loss_terms[name] = sum / static_cast<double>(std::max<std::size_t>(1, run.batches_per_epoch));
     if (run.energy) {
       record.physics_active = physics_active(run, epoch);
       record.train_energy = run.energy_batches ? run.energy_sum / static_cast<double>(run.energy_batches) : 0.0;

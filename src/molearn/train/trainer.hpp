@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -25,6 +26,8 @@ struct EpochRecord {
   double train_energy = 0;
   double valid_energy = 0;
   double physics_scale = 0;  // weight of mean(E) in the loss (last step of the epoch)
+  // Mean over the epoch's batches of each extra loss term (unweighted).
+  std::map<std::string, double> loss_terms;
 
   nlohmann::json to_json() const;
 };
