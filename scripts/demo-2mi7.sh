@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job on the built-in demo data: an NMR ensemble of 2MI7 (32
-# conformers, 67 residues) shipped in examples/data is turned into a training
+# The second example: an NMR ensemble of 2MI7 (32 conformers, 67 residues)
+# shipped in examples/data (scripts/demo.sh, the main job, works on an MD
+# trajectory of villin instead). The ensemble is turned into a training
 # dataset, a FoldingNet autoencoder is trained on it with the physics loss,
 # the latent space is scanned, a least-cost transition path between two
 # conformers is generated, scored and relaxed, and an HTML report is written;
@@ -9,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 export OMP_WAIT_POLICY=passive
-out=demo-output
+out=demo-output/2mi7
 mkdir -p "$out"
 rm -rf "$out/run" "$out/scan"  # a fresh run each time (train refuses a folder holding an earlier run)
 build/molearn prepare examples/data/2mi7_heavy.dcd --top examples/data/2mi7_heavy_topology.pdb \

@@ -4,6 +4,7 @@ generation, and bad input for train/generate.
 """
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -182,5 +183,26 @@ with temp_dir() as tmp:
     replaced = read_log(straight)
     checks.check(code == 0 and len(replaced) == 2 and replaced[0]["train_loss"] != log[0]["train_loss"],
                  f"--overwrite replaces the earlier run: {len(replaced)} epochs logged")
+
+    # An output folder that exists but cannot be written is refused before
+    # any epoch runs. As root no permission stops a write, but sysfs refuses
+    # new files to everyone.
+    readonly = os.path.join(tmp, "readonly")
+    os.makedirs(readonly)
+    os.chmod(readonly, 0o555)
+    if os.access(readonly, os.W_OK):
+        readonly = "/sys/kernel"
+    code, out, err = run(*train_args(data, readonly), expect_ok=False)
+    checks.check(code == 3 and "cannot write into the output folder" in err and "epoch" not in out,
+                 f"train into a folder it cannot write: exit {code} before the first epoch: {err.strip()!r}")
+
+    # A dataset given by a relative path is found from any folder later.
+    shutil.copy(data, os.path.join(tmp, "relative.mlds"))
+    run("train", "relative.mlds", "-o", "relative-run", "--epochs", "1", "--threads", "1", cwd=tmp)
+    code, out, err = run("generate", os.path.join(tmp, "relative-run", "best.ckpt"), "--interpolate", "0,1",
+                         "--steps", "3", "-o", os.path.join(tmp, "interpolated.pdb"), cwd="/", expect_ok=False)
+    checks.check(code == 0 and os.path.exists(os.path.join(tmp, "interpolated.pdb")),
+                 f"generate --interpolate from another folder finds a dataset trained by relative path: exit {code} "
+                 f"{err.strip()[:200]}")
 
 checks.finish()

@@ -30,7 +30,7 @@ with temp_dir() as tmp:
     checks.check(proc.returncode == 0 and len(done) == len(blocks),
                  f"every block ran without error: {len(done)} of {len(blocks)} started, exit {proc.returncode}"
                  + ("" if proc.returncode == 0 else f"\n{proc.stderr[-3000:]}"))
-    for name in ("2mi7.mlds", "ensemble.pdb", "ca.npy", "run-physics/best.ckpt", "scan/scan.json", "path.pdb",
+    for name in ("villin.dcd", "villin.mlds", "2mi7.mlds", "ensemble.pdb", "ca.npy", "run-physics/best.ckpt", "scan/scan.json", "path.pdb",
                  "path.csv", "report.html", "path-relaxed.pdb", "between.dcd", "run-2ranks/log.jsonl", "model.pt"):
         checks.check(os.path.exists(os.path.join(tmp, name)), f"the tutorial made {name}")
     gui_path = os.path.join(tmp, "gui-path.json")

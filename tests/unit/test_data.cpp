@@ -11,6 +11,7 @@
 #include "molearn/data/polymer.hpp"
 #include "molearn/data/prepare.hpp"
 #include "molearn/data/selection.hpp"
+#include "molearn/io/residue_names.hpp"
 #include "molearn/io/dcd_writer.hpp"
 #include "molearn/io/pdb_writer.hpp"
 #include "test_support.hpp"
@@ -87,6 +88,11 @@ TEST(Selection, HistidineAliasesBecomeHie) {
   canonicalise_residue_names(t);
   EXPECT_EQ(t.atom(4).res_name, "HIE");
   EXPECT_EQ(t.atom(0).res_name, "GLY");
+  // CHARMM's spellings keep their protonation: HSD is HID, as the force-field
+  // template matcher reads it, HSE is HIE, HSP is HIP.
+  EXPECT_EQ(canonical_residue_name("HSD"), "HID");
+  EXPECT_EQ(canonical_residue_name("HSE"), "HIE");
+  EXPECT_EQ(canonical_residue_name("HSP"), "HIP");
 }
 
 TEST(Geometry, SuperposeRecoversARotation) {

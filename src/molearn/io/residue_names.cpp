@@ -35,7 +35,8 @@ bool is_capping_group(std::string_view res_name) { return contains(kCaps, res_na
 bool is_water(std::string_view res_name) { return contains(kWaters, res_name); }
 
 std::string canonical_residue_name(std::string_view res_name) {
-  if (res_name == "HIS" || res_name == "HSE" || res_name == "HSD") return "HIE";
+  if (res_name == "HIS" || res_name == "HSE") return "HIE";
+  if (res_name == "HSD") return "HID";  // CHARMM's HSD is protonated on ND1, as Amber's HID
   if (res_name == "HSP") return "HIP";
   return std::string(res_name);
 }

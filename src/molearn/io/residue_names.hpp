@@ -22,9 +22,9 @@ inline bool is_protein_residue(std::string_view res_name) {
 // Water under its common names (HOH, WAT, SOL, TIP3, TIP4, T3P, ...).
 bool is_water(std::string_view res_name);
 
-// The name molearn uses for a residue: histidine spellings HIS/HSE/HSD -> HIE,
-// HSP -> HIP (as Python molearn does for its force-field templates); every
-// other name is returned unchanged.
+// The name molearn uses for a residue: histidine spellings HIS/HSE -> HIE (as
+// Python molearn does for its force-field templates), CHARMM's HSD -> HID
+// (protonated on ND1) and HSP -> HIP; every other name is returned unchanged.
 std::string canonical_residue_name(std::string_view res_name);
 
 }  // namespace molearn

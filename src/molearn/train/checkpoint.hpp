@@ -20,7 +20,7 @@ inline constexpr int kCheckpointVersion = 1;
 struct CheckpointState {
   ModelConfig model;
   nlohmann::json options;    // TrainOptions::to_json() of the run
-  std::string dataset_path;  // as given to `molearn train`
+  std::string dataset_path;  // absolute path of the dataset `molearn train` read (older checkpoints: as typed)
   double mean = 0, std = 1;  // dataset scaling: Å = x * std + mean
   Topology topology;
   std::vector<ResidueTermini> termini;

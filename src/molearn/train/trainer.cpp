@@ -79,6 +79,20 @@ void check_options(const TrainOptions& o) {
                      std::to_string(d.world_size) + ") (--rank, --world-size or RANK, WORLD_SIZE)");
 }
 
+// A folder that exists but cannot be written to (read-only, another user's)
+// would fail only when the first checkpoint is written, after an epoch of
+// work: try a file now.
+void check_folder_is_writable(const std::string& folder) {
+  const auto probe = std::filesystem::path(folder) / ".molearn-write-test";
+  {
+    std::ofstream out(probe);
+    if (!out || !(out << "x") || !out.flush())
+      throw OutputError(folder + ": cannot write into the output folder (read-only or no permission)");
+  }
+  std::error_code ec;
+  std::filesystem::remove(probe, ec);
+}
+
 // Everything one run needs, built once.
 struct Run {
   Run(const TrainOptions& o, const TrainObserver& obs) : options(o), observer(obs), dataset(read_dataset(o.dataset)) {}
@@ -292,7 +306,9 @@ std::pair<double, double> validate(Run& run) {
 void start_fresh(Run& run) {
   run.state.model = run.options.model;
   run.state.options = run.options.to_json();
-  run.state.dataset_path = run.options.dataset;
+  // Absolute, so that `generate --interpolate` and the analysis find the
+  // dataset from any folder (--data overrides it).
+  run.state.dataset_path = std::filesystem::absolute(run.options.dataset).lexically_normal().string();
   run.state.mean = run.dataset.mean;
   run.state.std = run.dataset.std;
   run.state.topology = run.dataset.topology;
@@ -359,6 +375,7 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
   const bool made_folder = !std::filesystem::exists(options.output_dir, ec);
   std::filesystem::create_directories(options.output_dir, ec);
   if (ec) throw OutputError(options.output_dir + ": cannot create the output folder: " + ec.message());
+  if (options.distributed.rank == 0) check_folder_is_writable(options.output_dir);
   // A run that fails before writing anything (e.g. a bad force field) leaves
   // no empty folder of its own behind; remove() leaves a folder with files.
   // Only rank 0 writes there: another rank ending first must not remove the
