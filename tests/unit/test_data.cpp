@@ -11,9 +11,9 @@
 #include "molearn/data/polymer.hpp"
 #include "molearn/data/prepare.hpp"
 #include "molearn/data/selection.hpp"
-#include "molearn/io/residue_names.hpp"
 #include "molearn/io/dcd_writer.hpp"
 #include "molearn/io/pdb_writer.hpp"
+#include "molearn/io/residue_names.hpp"
 #include "test_support.hpp"
 
 using namespace molearn;

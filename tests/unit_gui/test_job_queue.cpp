@@ -121,7 +121,7 @@ TEST(JobQueue, BoundsTheJobsWaitingOrRunning) {
   const auto b = queue.submit("b", 1, work);
   EXPECT_THROW(queue.submit("c", 1, work), molearn::gui::JobQueueFull);
   EXPECT_EQ(queue.submit("a", 1, work), a);  // joining a job takes no place
-  EXPECT_TRUE(queue.cancel(b));               // a cancelled job frees its place
+  EXPECT_TRUE(queue.cancel(b));              // a cancelled job frees its place
   const auto c = queue.submit("c", 1, work);
   release = true;
   EXPECT_EQ(wait_until_finished(queue, a)["state"], "done");

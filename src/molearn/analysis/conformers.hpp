@@ -23,9 +23,7 @@ struct Conformers {
   std::string source;      // the file they were read from, for messages ("" for decoded structures)
 
   std::size_t atom_count() const { return topology.atom_count(); }
-  std::span<const float> frame(std::size_t i) const {
-    return {xyz.data() + i * atom_count() * 3, atom_count() * 3};
-  }
+  std::span<const float> frame(std::size_t i) const { return {xyz.data() + i * atom_count() * 3, atom_count() * 3}; }
 };
 
 // Where the chain ends of a structure file come from.

@@ -20,7 +20,7 @@ struct PhysicsArgs {
   std::string nonbonded;
   std::string implicit;
   double nonbonded_cutoff_nm = 0;
-  std::string atoms;                 // empty: all atoms the force field matches
+  std::string atoms;             // empty: all atoms the force field matches
   std::string termini = "auto";  // or "geometry", "chains"
 
   // "auto": from the chain identifiers for structures without hydrogens
