@@ -166,7 +166,7 @@ void run_physics_system(const SystemArgs& args) {
     const std::optional<std::string> atoms = args.physics.atoms.empty()
                                                  ? atom_names_without_hydrogens(topology)
                                                  : std::optional<std::string>(args.physics.atoms);
-    matched = match_structure(ff, topology, frame.xyz, atoms, args.physics.termini_source(topology));
+    matched = match_structure_in(args.input, ff, topology, frame.xyz, atoms, args.physics.termini_source(topology));
     options = args.physics.system_options(matched.reduced ? "soft" : "full");
   }
   report_notes(matched, options);

@@ -49,6 +49,16 @@ void add_physics_options(CLI::App* cmd, PhysicsArgs& args, const char* default_n
       ->check(non_negative_number());
 }
 
+MatchedTopology match_structure_in(const std::string& path, const ForceField& ff, const Topology& topology,
+                                   std::span<const float> xyz, const std::optional<std::string>& atoms,
+                                   TerminiSource termini) {
+  try {
+    return match_structure(ff, topology, xyz, atoms, termini);
+  } catch (const InputError& e) {
+    throw InputError(path + ": " + e.what());
+  }
+}
+
 std::string joined(const std::vector<std::string>& items, const char* separator) {
   std::string text;
   for (const auto& s : items) text += (text.empty() ? "" : separator) + s;

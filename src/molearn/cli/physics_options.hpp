@@ -35,6 +35,12 @@ void add_physics_options(CLI::App* cmd, PhysicsArgs& args, const char* default_n
 
 std::string joined(const std::vector<std::string>& items, const char* separator = ", ");
 
+// match_structure with the input file named in its errors ("path: residue
+// XYZ 5 ...").
+MatchedTopology match_structure_in(const std::string& path, const ForceField& ff, const Topology& topology,
+                                   std::span<const float> xyz, const std::optional<std::string>& atoms,
+                                   TerminiSource termini);
+
 // Residues left out, and a warning about Coulomb energies of reduced systems.
 void report_notes(const MatchedTopology& matched, const SystemOptions& options);
 

@@ -40,7 +40,7 @@ void run_relax(const RelaxArgs& args) {
   const std::optional<std::string> atoms = args.physics.atoms.empty() ? atom_names_without_hydrogens(topology)
                                                                       : std::optional<std::string>(args.physics.atoms);
   const MatchedTopology matched =
-      match_structure(ff, topology, frame.xyz, atoms, args.physics.termini_source(topology));
+      match_structure_in(args.input, ff, topology, frame.xyz, atoms, args.physics.termini_source(topology));
   // Generated conformers usually hold only the model's atoms (reduced
   // templates): there the soft core is the meaningful non-bonded model.
   const SystemOptions options = args.physics.system_options(matched.reduced ? "soft" : "full");
