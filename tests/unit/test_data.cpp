@@ -249,6 +249,22 @@ TEST(Split, SeededAndFloorOfFraction) {
   EXPECT_EQ(std::count(seen.begin(), seen.end(), true), 1000);
 }
 
+TEST(Split, SmallEnsemblesKeepOneValidationFrame) {
+  Dataset three;
+  three.frame_count = 3;
+  split_dataset(three, 0.1, 1);  // floor(0.3) would leave none
+  EXPECT_EQ(three.valid_indices.size(), 1u);
+  EXPECT_EQ(three.train_indices.size(), 2u);
+  Dataset none;
+  none.frame_count = 3;
+  split_dataset(none, 0.0, 1);  // asked for none
+  EXPECT_TRUE(none.valid_indices.empty());
+  Dataset one;
+  one.frame_count = 1;
+  split_dataset(one, 0.5, 1);  // a single frame trains
+  EXPECT_EQ(one.train_indices.size(), 1u);
+}
+
 TEST(Prepare, CentresScalesAndAligns) {
   test::TempDir dir;
   // Four frames of the peptide: the same shape rotated and shifted.

@@ -98,7 +98,10 @@ void standardise(Dataset& d, bool align) {
 void split_dataset(Dataset& d, double valid_fraction, std::uint64_t seed) {
   if (!(valid_fraction >= 0 && valid_fraction < 1))
     throw InputError("validation fraction must be in [0, 1), got " + std::to_string(valid_fraction));
-  const auto valid_size = static_cast<std::size_t>(std::floor(static_cast<double>(d.frame_count) * valid_fraction));
+  auto valid_size = static_cast<std::size_t>(std::floor(static_cast<double>(d.frame_count) * valid_fraction));
+  // floor() as Python molearn, but a small ensemble (3 frames x 0.1) would
+  // get no validation frame at all and `train` would refuse it: keep one.
+  if (valid_size == 0 && valid_fraction > 0 && d.frame_count >= 2) valid_size = 1;
   std::mt19937_64 rng(seed);
   const auto order = seeded_permutation(d.frame_count, rng);
   const std::size_t train_size = d.frame_count - valid_size;

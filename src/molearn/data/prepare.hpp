@@ -36,7 +36,8 @@ using PrepareProgressFn = std::function<void(const PrepareProgress&)>;
 Dataset prepare_dataset(const PrepareOptions& options, const PrepareProgressFn& progress = {});
 
 // The seeded train/validation split: floor(frames * valid_fraction) frames for
-// validation, as Python molearn. Same seed, same split, on every platform.
+// validation, as Python molearn, but at least one when there are 2 frames or
+// more and the fraction is not 0. Same seed, same split, on every platform.
 void split_dataset(Dataset& dataset, double valid_fraction, std::uint64_t seed);
 
 }  // namespace molearn
