@@ -7,34 +7,14 @@
 #include "molearn/core/error.hpp"
 #include "molearn/physics/forcefield.hpp"
 #include "molearn/physics/openmm_platform.hpp"
+#include "molearn/physics/openmm_positions.hpp"
 #include "molearn/physics/template_matching.hpp"
 
 namespace molearn {
 
 namespace {
 
-constexpr double kNanometresPerAngstrom = 0.1;
 constexpr double kBoltzmann = 0.00831446261815324;  // kJ/mol/K
-
-std::vector<OpenMM::Vec3> to_positions(std::span<const float> xyz_angstrom) {
-  std::vector<OpenMM::Vec3> positions(xyz_angstrom.size() / 3);
-  for (std::size_t i = 0; i < positions.size(); ++i) {
-    for (int k = 0; k < 3; ++k)
-      if (!std::isfinite(xyz_angstrom[3 * i + k]))
-        throw InputError("atom " + std::to_string(i + 1) + " has a non-finite coordinate");
-    positions[i] =
-        OpenMM::Vec3(xyz_angstrom[3 * i], xyz_angstrom[3 * i + 1], xyz_angstrom[3 * i + 2]) * kNanometresPerAngstrom;
-  }
-  return positions;
-}
-
-std::vector<float> to_angstrom(const std::vector<OpenMM::Vec3>& positions) {
-  std::vector<float> xyz;
-  xyz.reserve(3 * positions.size());
-  for (const OpenMM::Vec3& p : positions)
-    for (int k = 0; k < 3; ++k) xyz.push_back(static_cast<float>(p[k] / kNanometresPerAngstrom));
-  return xyz;
-}
 
 OpenMM::HarmonicBondForce* bond_force(OpenMM::System& system) {
   for (int i = 0; i < system.getNumForces(); ++i)
@@ -117,10 +97,10 @@ void minimise_some_atoms(OpenMM::System& system, std::vector<float>& xyz_angstro
   OpenMM::VerletIntegrator integrator(0.001);
   const std::string name = platform_for(platform);
   OpenMM::Context context(system, integrator, openmm_platform(name), platform_properties(name, 0));
-  context.setPositions(to_positions(xyz_angstrom));
+  context.setPositions(openmm_positions(xyz_angstrom));
   // Modeller's settings after addHydrogens: tolerance 1 kJ/mol/nm, 50 steps.
   OpenMM::LocalEnergyMinimizer::minimize(context, 1.0, 50);
-  xyz_angstrom = to_angstrom(context.getState(OpenMM::State::Positions).getPositions());
+  xyz_angstrom = angstrom_coordinates(context.getState(OpenMM::State::Positions).getPositions());
 }
 
 MolecularDynamics::MolecularDynamics(std::unique_ptr<OpenMM::System> system, std::span<const float> xyz_angstrom,
@@ -141,7 +121,7 @@ MolecularDynamics::MolecularDynamics(std::unique_ptr<OpenMM::System> system, std
   platform_name_ = platform_for(options_.platform);
   context_ = std::make_unique<OpenMM::Context>(*system_, *integrator_, openmm_platform(platform_name_),
                                                platform_properties(platform_name_, options_.threads));
-  context_->setPositions(to_positions(xyz_angstrom));
+  context_->setPositions(openmm_positions(xyz_angstrom));
 }
 
 MolecularDynamics::~MolecularDynamics() = default;
@@ -178,7 +158,7 @@ void MolecularDynamics::load_checkpoint(std::istream& in) {
 }
 
 std::vector<float> MolecularDynamics::positions_angstrom() {
-  return to_angstrom(context_->getState(OpenMM::State::Positions).getPositions());
+  return angstrom_coordinates(context_->getState(OpenMM::State::Positions).getPositions());
 }
 
 }  // namespace molearn

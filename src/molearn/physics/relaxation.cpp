@@ -9,12 +9,11 @@
 
 #include "molearn/core/error.hpp"
 #include "molearn/physics/openmm_platform.hpp"
+#include "molearn/physics/openmm_positions.hpp"
 
 namespace molearn {
 
 namespace {
-
-constexpr double kNanometresPerAngstrom = 0.1;
 
 void check(const RelaxOptions& o) {
   if (o.minimize_iterations < 0) throw InputError("--steps must not be negative");
@@ -74,13 +73,11 @@ RelaxResult Relaxer::relax(std::span<const float> xyz_angstrom) {
   if (xyz_angstrom.size() != 3 * n)
     throw InputError("relax: the structure has " + std::to_string(xyz_angstrom.size() / 3) + " atoms, the system " +
                      std::to_string(n));
-  std::vector<OpenMM::Vec3> positions(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    for (int k = 0; k < 3; ++k)
-      if (!std::isfinite(xyz_angstrom[3 * i + k]))
-        throw InputError("relax: atom " + std::to_string(i + 1) + " has a non-finite coordinate");
-    positions[i] =
-        OpenMM::Vec3(xyz_angstrom[3 * i], xyz_angstrom[3 * i + 1], xyz_angstrom[3 * i + 2]) * kNanometresPerAngstrom;
+  std::vector<OpenMM::Vec3> positions;
+  try {
+    positions = openmm_positions(xyz_angstrom);
+  } catch (const InputError& e) {
+    throw InputError(std::string("relax: ") + e.what());
   }
   RelaxResult result;
   result.separated_atoms = separate_coincident_atoms(positions);
@@ -100,9 +97,7 @@ RelaxResult Relaxer::relax(std::span<const float> xyz_angstrom) {
     throw Error(
         "relax: the energy is not finite after minimisation (atoms on top of each other? try "
         "--nonbonded soft)");
-  result.xyz_angstrom.reserve(3 * n);
-  for (const OpenMM::Vec3& p : state.getPositions())
-    for (int k = 0; k < 3; ++k) result.xyz_angstrom.push_back(static_cast<float>(p[k] / kNanometresPerAngstrom));
+  result.xyz_angstrom = angstrom_coordinates(state.getPositions());
   return result;
 }
 
