@@ -157,10 +157,11 @@ def main():
             cases.append(Case("relax", e, [*args, "-o", "{out}/relaxed.pdb", "--steps", "10"]))
         # simulate (OpenMM): every structure, and every force field on a good structure.
         for e in by_role["structure"]:
-            cases.append(Case("simulate", e, [e["path"], "-o", "{out}/md.dcd", "--steps", "10", "--threads", "1"]))
+            cases.append(Case("simulate", e, [e["path"], "-o", "{out}/md.dcd", "--steps", "10", "--report-every", "10",
+                                              "--threads", "1"]))
         for e in by_role["forcefield"]:
             cases.append(Case("simulate", e, [pdb, "--ff", e["path"], "-o", "{out}/md.dcd", "--steps", "10",
-                                              "--threads", "1"]))
+                                              "--report-every", "10", "--threads", "1"]))
         # info: every dataset, and a checkpoint and a PDB given as datasets.
         for e in by_role["dataset"] + [by_name["text.ckpt"], by_name["flipped.ckpt"]]:
             cases.append(Case("info", e, [e["path"]]))

@@ -158,6 +158,10 @@ def check_determinism(tmp, full):
     with open(resumed, "rb") as f:
         checks.check(f.read() == a and "resuming at step 20 after 2 frames" in out,
                      "a run resumed from its checkpoint continues exactly (same DCD bytes)")
+    code, _, err = run("simulate", full, "-o", resumed, "--steps", "40", "--resume", "--temperature", "350", *common,
+                       expect_ok=False)
+    checks.check(code == 2 and "other input or options" in err and "temperature=350" in err,
+                 f"--resume with other options is refused: {err.strip()[:160]}")
     code, _, err = run("simulate", full, "-o", os.path.join(tmp, "never.dcd"), "--resume", *common, expect_ok=False)
     checks.check(code != 0 and "--resume" in err and "not found" in err, f"--resume without a run: {err.strip()[:100]}")
 
@@ -219,8 +223,8 @@ def check_bad_inputs(tmp, full):
     }
     for what, (edit, pattern) in cases.items():
         path = edited(full, os.path.join(tmp, what.replace(" ", "_") + ".pdb"), edit)
-        code, out, err = run("simulate", path, "-o", os.path.join(tmp, "bad.dcd"), "--steps", "10",
-                             "--platform", "Reference", expect_ok=False)
+        code, out, err = run("simulate", path, "-o", os.path.join(tmp, "bad.dcd"), "--steps", "10", "--report-every",
+                             "10", "--platform", "Reference", expect_ok=False)
         checks.check(code != 0 and re.search(pattern, err) is not None and "Traceback" not in err,
                      f"{what}: exit {code}, error names it: {err.strip()[:160]}")
         checks.check(not os.path.exists(os.path.join(tmp, "bad.dcd")), f"{what}: no trajectory written")
@@ -234,19 +238,33 @@ def check_bad_inputs(tmp, full):
         unchanged = f.read() == before
     checks.check(code != 0 and unchanged and "villin.pdb" in err,
                  f"a topology that would overwrite the input is refused: {err.strip()[:120]}")
-    # 5 fs steps with light hydrogens at 1000 K: the system blows up within
-    # a few frames (here after 2).
-    boom = os.path.join(tmp, "boom.dcd")
-    code, out, err = run("simulate", full, "-o", boom, "--steps", "20000", "--report-every", "10", "--timestep",
-                         "5", "--temperature", "1000", "--friction", "0.01", "--threads", "1", expect_ok=False)
-    step = re.search(r"blew up between step (\d+) and step (\d+).*the (\d+) frames", err)
-    first = re.search(r"blew up in its first \d+ steps.*nothing was written", err)
-    checks.check(code != 0 and (step or first) is not None, f"a system that blows up names the step: {err.strip()[-200:]}")
-    if step:
-        t = mdtraj.load(boom, top=boom.replace(".dcd", ".pdb"))
-        checks.check(t.n_frames == int(step.group(3)) > 0, f"its frames so far stay a valid DCD ({t.n_frames})")
-    else:
-        checks.check(not os.path.exists(boom), "blown up before the first frame: no DCD")
+    # Systems that blow up: 5 fs steps with light hydrogens at 1000 K (caught
+    # at a frame: NaN energy), and 2.5 fs at 2000 K (OpenMM stops inside a
+    # chunk on NaN coordinates).
+    for name, args in (("boom", ["--timestep", "5", "--temperature", "1000", "--report-every", "10"]),
+                       ("boom2", ["--timestep", "2.5", "--temperature", "2000", "--report-every", "250"])):
+        boom = os.path.join(tmp, f"{name}.dcd")
+        code, out, err = run("simulate", full, "-o", boom, "--steps", "20000", "--friction", "0.01", "--threads", "1",
+                             *args, expect_ok=False)
+        step = re.search(r"blew up between step (\d+) and step (\d+).*the (\d+) frames", err)
+        first = re.search(r"blew up in its first \d+ steps.*nothing was written", err)
+        checks.check(code != 0 and (step or first) is not None,
+                     f"{name}: a system that blows up names the step: {err.strip()[-200:]}")
+        if step:
+            t = mdtraj.load(boom, top=boom.replace(".dcd", ".pdb"))
+            checks.check(t.n_frames == int(step.group(3)) > 0, f"{name}: its frames so far stay a valid DCD "
+                                                                f"({t.n_frames})")
+        else:
+            checks.check(not os.path.exists(boom), f"{name}: blown up before the first frame: no DCD")
+    # Options that cannot work are refused before anything runs.
+    for what, args, pattern in (
+            ("fewer steps than a frame", ["-o", os.path.join(tmp, "refused.dcd"), "--steps", "5", "--report-every", "10"],
+             "no frame would be written"),
+            ("a pH that deprotonates cysteines", ["-o", os.path.join(tmp, "refused.dcd"), "--ph", "9"],
+             "not supported yet"),
+            ("a missing output folder", ["-o", os.path.join(tmp, "no", "x.dcd")], "does not exist")):
+        code, _, err = run("simulate", full, *args, expect_ok=False)
+        checks.check(code == 2 and pattern in err, f"{what}: exit {code}: {err.strip()[:140]}")
 
 with temp_dir() as tmp:
     check_hydrogens(tmp)

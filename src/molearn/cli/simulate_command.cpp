@@ -4,11 +4,13 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <OpenMM.h>  // complete OpenMM::System for the unique_ptr build_system returns
@@ -180,6 +182,9 @@ std::string checkpoint_path_for(const std::string& output) {
 void check_outputs(const SimulateArgs& args) {
   const std::string ext = fs::path(args.output).extension().string();
   if (ext != ".dcd") throw InputError(args.output + ": the trajectory is written as DCD; name it *.dcd");
+  const fs::path folder = fs::path(args.output).parent_path();
+  if (!folder.empty() && !fs::is_directory(folder))
+    throw InputError(args.output + ": the folder " + folder.string() + " does not exist");
   for (const std::string& out : {args.output, topology_path_for(args.output), checkpoint_path_for(args.output)}) {
     check_output_is_not_input(out, {args.input});
     check_regular_output(out);
@@ -209,47 +214,97 @@ void write_topology(const std::string& path, const Topology& topology, std::vect
 // belongs to, then OpenMM's own binary checkpoint.
 constexpr const char* kCheckpointMagic = "molearn simulate checkpoint 1";
 
-void save_checkpoint(const std::string& path, MolecularDynamics& md, std::size_t frames, std::size_t atoms) {
+// What must not change between a run and its --resume.
+std::string run_identity(const SimulateArgs& args) {
+  char text[512];
+  std::snprintf(text, sizeof text,
+                "input=%s forcefield=%s implicit=%s temperature=%g timestep=%g friction=%g hydrogen-mass=%g ph=%g "
+                "strip-water=%d report-every=%d",
+                fs::absolute(args.input).lexically_normal().string().c_str(), args.forcefield.c_str(),
+                args.implicit.c_str(), args.md.temperature_k, args.md.timestep_fs, args.md.friction_per_ps,
+                args.md.hydrogen_mass, args.ph, args.strip_water ? 1 : 0, args.report_every);
+  return text;
+}
+
+// A fingerprint of a frame's coordinates (FNV-1a over the float bytes, which
+// the DCD stores unchanged), so that a checkpoint is only ever resumed with
+// the trajectory it was written with.
+std::string frame_fingerprint(const std::vector<float>& xyz) {
+  std::uint64_t hash = 14695981039346656037ull;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(xyz.data());
+  for (std::size_t i = 0; i < xyz.size() * sizeof(float); ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
+  char text[24];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+  return text;
+}
+
+void save_checkpoint(const std::string& path, MolecularDynamics& md, std::size_t frames, const Frame& last,
+                     const std::string& identity) {
   AtomicFile file(path);
-  file.stream() << kCheckpointMagic << "\nframes " << frames << "\natoms " << atoms << "\nstep " << md.steps_done()
-                << "\n";
+  file.stream() << kCheckpointMagic << "\nframes " << frames << "\natoms " << last.atom_count() << "\nstep "
+                << md.steps_done() << "\nlast-frame " << frame_fingerprint(last.xyz) << "\nrun " << identity << "\n";
   md.save_checkpoint(file.stream());
   file.commit();
 }
 
-// Loads the checkpoint into `md`; returns the number of frames it belongs to.
-std::size_t load_checkpoint(const std::string& path, MolecularDynamics& md, std::size_t atoms) {
+struct CheckpointHeader {
+  std::size_t frames = 0;
+  std::string last_frame;
+};
+
+// Loads the checkpoint into `md` after checking that it belongs to this run.
+CheckpointHeader load_checkpoint(const std::string& path, MolecularDynamics& md, std::size_t atoms,
+                                 const std::string& identity) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": no checkpoint to resume from (it is written with every frame)");
-  std::string magic, key_frames, key_atoms, key_step;
-  std::size_t frames = 0, saved_atoms = 0;
+  std::string magic, key_frames, key_atoms, key_step, key_last, key_run, saved_identity;
+  CheckpointHeader header;
+  std::size_t saved_atoms = 0;
   long long step = 0;
   std::getline(in, magic);
-  in >> key_frames >> frames >> key_atoms >> saved_atoms >> key_step >> step;
-  in.get();  // the newline before OpenMM's data
-  if (!in || magic != kCheckpointMagic || key_frames != "frames" || key_atoms != "atoms" || key_step != "step")
+  in >> key_frames >> header.frames >> key_atoms >> saved_atoms >> key_step >> step >> key_last >> header.last_frame >>
+      key_run;
+  in.get();  // the space before the run's identity
+  std::getline(in, saved_identity);
+  if (!in || magic != kCheckpointMagic || key_frames != "frames" || key_atoms != "atoms" || key_step != "step" ||
+      key_last != "last-frame" || key_run != "run")
     throw FormatError(path + ": not a checkpoint of molearn simulate");
   if (saved_atoms != atoms)
     throw InputError(path + ": the checkpoint has " + std::to_string(saved_atoms) + " atoms, this system " +
                      std::to_string(atoms) + " (resume with the same input and options)");
+  if (saved_identity != identity)
+    throw InputError(path + ": written by a run with other input or options; resume with the same ones.\n  that run: " +
+                     saved_identity + "\n  this run: " + identity);
   md.load_checkpoint(in);
   if (md.steps_done() != step) throw FormatError(path + ": the checkpoint's step count does not match its header");
-  return frames;
+  return header;
 }
 
 // The frames of the earlier run, copied into the new trajectory.
-void copy_frames(const std::string& path, std::size_t frames, std::size_t atoms, DcdWriter& writer) {
+// The frames of the earlier run, copied into the new trajectory; they must
+// be exactly the frames the checkpoint was written after.
+void copy_frames(const std::string& path, const CheckpointHeader& checkpoint, std::size_t atoms, DcdWriter& writer) {
   auto reader = open_trajectory(path);
   if (reader->atom_count() != atoms)
     throw InputError(path + ": has " + std::to_string(reader->atom_count()) + " atoms, the system " +
                      std::to_string(atoms));
+  const std::optional<std::size_t> count = reader->frame_count();
+  if (count && *count != checkpoint.frames)
+    throw InputError(path + ": holds " + std::to_string(*count) +
+                     " frames, but the checkpoint was written after frame " + std::to_string(checkpoint.frames) +
+                     ": they are not from the same run (a run stopped by kill -9 keeps its frames in " + path +
+                     ".tmp.*); start again without --resume");
   Frame frame;
-  for (std::size_t i = 0; i < frames; ++i) {
+  for (std::size_t i = 0; i < checkpoint.frames; ++i) {
     if (!reader->read(frame))
       throw InputError(path + ": holds " + std::to_string(i) + " frames, the checkpoint belongs to frame " +
-                       std::to_string(frames));
+                       std::to_string(checkpoint.frames));
     writer.write(frame);
   }
+  if (checkpoint.frames > 0 && frame_fingerprint(frame.xyz) != checkpoint.last_frame)
+    throw InputError(path +
+                     ": its last frame is not the one the checkpoint was written with: they are not from the "
+                     "same run; start again without --resume");
 }
 
 struct PreparedSystem {
@@ -290,7 +345,7 @@ PreparedSystem prepare_system(const SimulateArgs& args) {
               structure.added.size(), args.ph, joined(ff.files).c_str(), s_options.implicit_obc2 ? " + OBC2" : "");
   if (!structure.added.empty() && !args.resume) {
     auto system = build_system(ff, matched, s_options);
-    minimise_some_atoms(*system, structure.xyz_angstrom, structure.added, args.md.platform);
+    minimise_some_atoms(*system, structure.xyz_angstrom, structure.added, args.md.platform, args.md.threads);
   }
 
   PreparedSystem prepared{std::move(structure.topology), std::move(structure.xyz_angstrom),
@@ -352,12 +407,17 @@ void run_dynamics(const SimulateArgs& args, MolecularDynamics& md, DcdWriter& wr
   };
   while (md.steps_done() < args.steps && !g_stop.load()) {
     const std::int64_t next_frame = last_frame_step + args.report_every;
-    md.step(
-        static_cast<int>(std::min<std::int64_t>({chunk, next_frame - md.steps_done(), args.steps - md.steps_done()})));
-    if (md.steps_done() < next_frame && md.steps_done() < args.steps) continue;
-    const double energy = md.potential_energy();
+    bool broke_down = false;
+    try {
+      md.step(static_cast<int>(
+          std::min<std::int64_t>({chunk, next_frame - md.steps_done(), args.steps - md.steps_done()})));
+    } catch (const SimulationError&) {
+      broke_down = true;  // NaN coordinates part way through a chunk
+    }
+    if (!broke_down && md.steps_done() < next_frame && md.steps_done() < args.steps) continue;
+    const double energy = broke_down ? std::nan("") : md.potential_energy();
     Frame frame;
-    frame.xyz = md.positions_angstrom();
+    if (!broke_down) frame.xyz = md.positions_angstrom();
     bool finite = std::isfinite(energy);
     for (float x : frame.xyz) finite = finite && std::isfinite(x) && std::abs(x) < 1e5f;
     if (!finite) {
@@ -373,7 +433,7 @@ void run_dynamics(const SimulateArgs& args, MolecularDynamics& md, DcdWriter& wr
     }
     if (md.steps_done() % args.report_every != 0) break;  // a final partial interval writes no frame
     writer.write(frame);
-    save_checkpoint(checkpoint, md, writer.frames_written(), frame.atom_count());
+    save_checkpoint(checkpoint, md, writer.frames_written(), frame, run_identity(args));
     last_frame_step = md.steps_done();
     progress.update(progress_text(args, md, energy, first_step, start), md.steps_done() == args.steps);
   }
@@ -393,6 +453,16 @@ void run_simulate(const SimulateArgs& args) {
   if (args.steps < 0) throw InputError("--steps must not be negative");
   if (args.report_every < 1) throw InputError("--report-every must be at least 1");
   if (args.implicit != "none" && args.implicit != "obc2") throw InputError("--implicit must be none or obc2");
+  if (args.ph > 8.5)
+    throw InputError(
+        "--ph above 8.5 would deprotonate cysteines (CYM) and, above 10, lysines (LYN), whose hydrogens "
+        "molearn cannot yet match to the force field's templates: not supported yet");
+  if (args.steps > 0 && args.steps < args.report_every)
+    throw InputError("--steps " + std::to_string(args.steps) + " is less than --report-every " +
+                     std::to_string(args.report_every) + ": no frame would be written");
+  if (args.steps % args.report_every != 0)
+    std::fprintf(stderr, "note: the last %lld steps (after the last multiple of --report-every) write no frame\n",
+                 static_cast<long long>(args.steps % args.report_every));
   check_outputs(args);
   if (args.resume)
     for (const std::string& needed : {args.output, topology_path_for(args.output), checkpoint_path_for(args.output)})
@@ -403,7 +473,13 @@ void run_simulate(const SimulateArgs& args) {
   const std::size_t atoms = prepared.topology.atom_count();
   MolecularDynamics md(std::move(prepared.system), prepared.xyz, args.md);
   std::printf("platform %s\n", md.platform_name().c_str());
-  if (!args.resume) minimise_and_write_topology(args, md, prepared.topology);
+  if (!args.resume) {
+    // A checkpoint of an earlier run under this name must never be resumed
+    // with this run's trajectory.
+    std::error_code ec;
+    fs::remove(checkpoint_path_for(args.output), ec);
+    minimise_and_write_topology(args, md, prepared.topology);
+  }
   if (args.steps == 0) return;
 
   DcdWriterOptions dcd;
@@ -412,12 +488,14 @@ void run_simulate(const SimulateArgs& args) {
   dcd.step_interval = args.report_every;
   DcdWriter writer(args.output, atoms, dcd);
   if (args.resume) {
-    const std::size_t frames = load_checkpoint(checkpoint_path_for(args.output), md, atoms);
+    const CheckpointHeader checkpoint =
+        load_checkpoint(checkpoint_path_for(args.output), md, atoms, run_identity(args));
+    const std::size_t frames = checkpoint.frames;
     if (md.steps_done() != static_cast<std::int64_t>(frames) * args.report_every)
       throw InputError(checkpoint_path_for(args.output) + ": written at step " + std::to_string(md.steps_done()) +
                        " after " + std::to_string(frames) + " frames, which does not fit --report-every " +
                        std::to_string(args.report_every) + " (resume with the same options)");
-    copy_frames(args.output, frames, atoms, writer);
+    copy_frames(args.output, checkpoint, atoms, writer);
     std::printf("resuming at step %lld after %zu frames\n", static_cast<long long>(md.steps_done()), frames);
     if (md.steps_done() >= args.steps) {
       writer.close();
@@ -470,7 +548,9 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("--report-every", args->report_every, "Steps between frames written")
       ->capture_default_str()
       ->check(number_in_range(1, 1e9));
-  cmd->add_option("--seed", args->md.seed, "Seed of the thermostat, the initial velocities and hydrogen placement")
+  cmd->add_option("--seed", args->md.seed,
+                  "Seed of the thermostat, the initial velocities and hydrogen placement (0: OpenMM picks one, not "
+                  "reproducible)")
       ->capture_default_str();
   cmd->add_option("--ph", args->ph, "pH for protonation states (hydrogens.xml's maxph)")
       ->capture_default_str()

@@ -86,7 +86,7 @@ void repartition_hydrogen_mass(OpenMM::System& system, const MatchedTopology& to
 }
 
 void minimise_some_atoms(OpenMM::System& system, std::vector<float>& xyz_angstrom,
-                         const std::vector<std::size_t>& movable, const std::string& platform) {
+                         const std::vector<std::size_t>& movable, const std::string& platform, int threads) {
   if (movable.empty()) return;
   if (system.getNumConstraints() > 0) throw Error("minimise_some_atoms: the system must have no constraints");
   std::vector<bool> moves(system.getNumParticles(), false);
@@ -96,7 +96,7 @@ void minimise_some_atoms(OpenMM::System& system, std::vector<float>& xyz_angstro
     if (!moves[i]) system.setParticleMass(i, 0.0);
   OpenMM::VerletIntegrator integrator(0.001);
   const std::string name = platform_for(platform);
-  OpenMM::Context context(system, integrator, openmm_platform(name), platform_properties(name, 0));
+  OpenMM::Context context(system, integrator, openmm_platform(name), platform_properties(name, threads));
   context.setPositions(openmm_positions(xyz_angstrom));
   // Modeller's settings after addHydrogens: tolerance 1 kJ/mol/nm, 50 steps.
   OpenMM::LocalEnergyMinimizer::minimize(context, 1.0, 50);
@@ -134,7 +134,11 @@ double MolecularDynamics::temperature() {
 }
 
 void MolecularDynamics::minimise() {
-  OpenMM::LocalEnergyMinimizer::minimize(*context_, options_.minimise_tolerance, options_.minimise_iterations);
+  try {
+    OpenMM::LocalEnergyMinimizer::minimize(*context_, options_.minimise_tolerance, options_.minimise_iterations);
+  } catch (const OpenMM::OpenMMException& e) {
+    throw SimulationError(std::string("the minimisation failed (") + e.what() + "): atoms on top of each other?");
+  }
 }
 
 void MolecularDynamics::start_dynamics() {
@@ -142,7 +146,14 @@ void MolecularDynamics::start_dynamics() {
 }
 
 void MolecularDynamics::step(int steps) {
-  integrator_->step(steps);
+  try {
+    integrator_->step(steps);
+  } catch (const OpenMM::OpenMMException& e) {
+    // OpenMM stops on NaN coordinates ("Particle coordinate is nan") part
+    // way through; the step count of the context says where.
+    steps_done_ = context_->getStepCount();
+    throw SimulationError(e.what());
+  }
   steps_done_ += steps;
 }
 

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "molearn/core/error.hpp"
+
 namespace OpenMM {
 class Context;
 class Integrator;
@@ -55,10 +57,16 @@ void repartition_hydrogen_mass(OpenMM::System& system, const MatchedTopology& to
 // with every other atom held still (their masses set to 0, as Modeller does
 // after adding hydrogens). `system` must have no constraints. Coordinates in Å.
 void minimise_some_atoms(OpenMM::System& system, std::vector<float>& xyz_angstrom,
-                         const std::vector<std::size_t>& movable, const std::string& platform);
+                         const std::vector<std::size_t>& movable, const std::string& platform, int threads);
 
 // Whether each atom of a matched system is a hydrogen (by its atom type).
 std::vector<bool> hydrogen_atoms(const ForceField& ff, const MatchedTopology& topology);
+
+// The dynamics or the minimisation broke down (NaN coordinates).
+class SimulationError : public Error {
+ public:
+  using Error::Error;
+};
 
 class MolecularDynamics {
  public:
@@ -78,6 +86,7 @@ class MolecularDynamics {
   // Draws velocities at the temperature (after minimising: OpenMM 7.7's
   // minimiser leaves the velocities set before it far off).
   void start_dynamics();
+  // Throws SimulationError when OpenMM stops on NaN coordinates.
   void step(int steps);
   std::int64_t steps_done() const { return steps_done_; }
   std::vector<float> positions_angstrom();
