@@ -171,13 +171,12 @@ void check_residues_are_known(const std::string& path, const Topology& topology,
   }
 }
 
-std::string topology_path_for(const std::string& output) {
-  return (fs::path(output).parent_path() / (fs::path(output).stem().string() + ".pdb")).string();
+// A file beside the trajectory: traj.dcd -> traj.pdb (its topology), traj.chk.
+std::string beside_output(const std::string& output, const char* extension) {
+  return fs::path(output).replace_extension(extension).string();
 }
-
-std::string checkpoint_path_for(const std::string& output) {
-  return (fs::path(output).parent_path() / (fs::path(output).stem().string() + ".chk")).string();
-}
+std::string topology_path_for(const std::string& output) { return beside_output(output, ".pdb"); }
+std::string checkpoint_path_for(const std::string& output) { return beside_output(output, ".chk"); }
 
 void check_outputs(const SimulateArgs& args) {
   const std::string ext = fs::path(args.output).extension().string();

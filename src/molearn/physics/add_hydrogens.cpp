@@ -8,6 +8,7 @@
 #include <random>
 
 #include "molearn/core/error.hpp"
+#include "molearn/data/selection.hpp"
 #include "molearn/physics/pdb_names.hpp"
 
 namespace molearn {
@@ -23,8 +24,6 @@ double dot(const Vec& a, const Vec& b) { return a[0] * b[0] + a[1] * b[1] + a[2]
 double norm(const Vec& a) { return std::sqrt(dot(a, a)); }
 
 constexpr double kHydrogenBondLength = 1.0;  // Å, where Modeller puts new hydrogens (0.1 nm)
-
-bool is_hydrogen(const Atom& a) { return a.element == "H" || a.element == "D"; }
 
 // Covalent radii (Å) for finding bonds from distances: two atoms are bonded
 // when closer than the sum of their radii plus 0.4 Å, the usual tolerance of
