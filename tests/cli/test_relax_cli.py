@@ -72,6 +72,38 @@ with temp_dir() as tmp:
                  fixed[0] is not None and fixed[0] < 1e5,
                  f"relax separates coincident atoms and minimises: {out.strip().splitlines()[-2]}; energy {fixed}")
 
+    # Every frame is checked after relaxing, in a CSV beside the output: the NMR frames come out with
+    # every bond within 0.1 A of ideal and are not flagged; their mirror image (every residue but
+    # glycine turned D, which no minimiser repairs) is flagged, in the CSV and in a warning.
+    with open(os.path.join(tmp, "relaxed.csv")) as f:
+        rows = [line.rstrip("\n").split(",") for line in f]
+    header, rows = rows[0], rows[1:]
+    checks.check(header == ["frame", "energy_before", "energy_after", "bond_rms_deviation", "max_bond_deviation",
+                            "stretched_bonds", "d_residues", "flagged"] and len(rows) == 3,
+                 f"relax writes relaxed.csv with a line per frame: {header}, {len(rows)} rows")
+    checks.check(all(float(r[4]) < 0.1 and r[5] == "0" and r[6] == "0" and r[7] == "0" for r in rows),
+                 f"relaxed NMR frames: largest bond deviation < 0.1 A, no D residue, not flagged: {rows}")
+    code, out, err = run("relax", model, "-o", os.path.join(tmp, "again.pdb"))
+    checks.check("until converged" in out and "every frame has its" in out and "FLAGGED" not in out,
+                 f"by default relax minimises until converged and says every frame is sound: {out[-300:]}")
+    mirrored = os.path.join(tmp, "mirrored.pdb")
+    with open(model) as f, open(mirrored, "w") as g:
+        for line in f:
+            if line.startswith("ATOM"):
+                line = line[:30] + f"{-float(line[30:38]):8.3f}" + line[38:]
+            g.write(line)
+    report = os.path.join(tmp, "mirror-report.csv")
+    code, out, err = run("relax", mirrored, "-o", os.path.join(tmp, "mirror-relaxed.dcd"), "--report", report)
+    with open(report) as f:
+        flags = [line.rstrip("\n").split(",") for line in f][1:]
+    checks.check(code == 0 and out.count("FLAGGED: not repaired") == 3 and "warning: 3 of 3 frames" in out and
+                 all(r[7] == "1" and float(r[6]) > 10 for r in flags),
+                 f"mirrored frames are flagged (D residues) in the output, the summary and --report: {flags}")
+    code, out, err = run("relax", model, "-o", os.path.join(tmp, "same.pdb"), "--report",
+                         os.path.join(tmp, "same.pdb"), expect_ok=False)
+    checks.check(code != 0 and "--report" in err and not os.path.exists(os.path.join(tmp, "same.pdb")),
+                 f"--report naming the output is refused: {err.strip()}")
+
     bad = os.path.join(tmp, "bad")
     os.makedirs(bad)
     for what, args, fragment in [

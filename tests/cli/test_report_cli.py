@@ -119,6 +119,10 @@ def check_page_data(figures, log, header, report):
     loss = figures["fig-loss"]["data"]
     checks.check(loss[0]["y"] == [r["train_loss"] for r in log] and loss[1]["y"] == [r["valid_loss"] for r in log],
                  "the loss curves plot log.jsonl's losses")
+    bonds = figures.get("fig-bond_curve", {}).get("data", [])
+    checks.check(all("valid_bond_rmsd" in r for r in log) and len(bonds) == 1 and
+                 bonds[0]["y"] == [r["valid_bond_rmsd"] for r in log],
+                 "train logs the validation reconstructions' bond deviation and the report plots it")
     latent = figures["fig-latent"]["data"]
     checks.check([len(t["x"]) for t in latent] == [len(header["split"]["train"]), len(header["split"]["valid"])],
                  f"the latent scatter has every training and validation frame: {[len(t['x']) for t in latent]}")

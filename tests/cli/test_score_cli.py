@@ -18,7 +18,7 @@ checks = Checks("score")
 fixtures = os.path.join(source_dir(), "examples", "data")
 top = os.path.join(fixtures, "2mi7_heavy_topology.pdb")
 dcd = os.path.join(fixtures, "2mi7_heavy.dcd")
-GEOMETRY = ["bond_rms_deviation", "angle_rms_deviation", "stretched_bonds", "clashes", "cis_peptides",
+GEOMETRY = ["bond_rms_deviation", "max_bond_deviation", "angle_rms_deviation", "stretched_bonds", "clashes", "cis_peptides",
             "cis_nonpro_peptides", "d_residues"]
 
 

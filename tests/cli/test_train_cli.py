@@ -196,6 +196,25 @@ with temp_dir() as tmp:
     checks.check(code == 3 and "cannot write into the output folder" in err and "epoch" not in out,
                  f"train into a folder it cannot write: exit {code} before the first epoch: {err.strip()!r}")
 
+    # A dataset prepared without validation frames trains: a warning, the best checkpoint by the
+    # training loss, no invented valid_* values in the log; it then generates, and reports.
+    no_valid = os.path.join(tmp, "no-valid.mlds")
+    run("prepare", os.path.join(fixtures, "2mi7_heavy.dcd"), "--top",
+        os.path.join(fixtures, "2mi7_heavy_topology.pdb"), "-o", no_valid, "--valid", "0")
+    code, out, err = run("train", no_valid, "-o", os.path.join(tmp, "no-valid"), "--epochs", "3", "--threads", "1")
+    log = read_log(os.path.join(tmp, "no-valid"))
+    best = [r["epoch"] for r in log if r["improved"]][-1]
+    lowest = min(log, key=lambda r: r["train_loss"])["epoch"]
+    checks.check("no validation frames" in out and len(log) == 3 and
+                 not any(k.startswith("valid_") for r in log for k in r) and best == lowest and
+                 f"best epoch {best} by the training loss" in out,
+                 f"train without validation frames: warned, log without valid_*, best epoch {best} = lowest "
+                 f"training loss {lowest}: {out.strip().splitlines()[-2]}")
+    code, out, err = run("generate", os.path.join(tmp, "no-valid", "best.ckpt"), "--interpolate", "0,1",
+                         "--steps", "3", "-o", os.path.join(tmp, "no-valid.pdb"))
+    checks.check(code == 0 and os.path.exists(os.path.join(tmp, "no-valid.pdb")),
+                 "a model trained without validation frames generates")
+
     # A dataset given by a relative path is found from any folder later.
     shutil.copy(data, os.path.join(tmp, "relative.mlds"))
     run("train", "relative.mlds", "-o", "relative-run", "--epochs", "1", "--threads", "1", cwd=tmp)

@@ -109,6 +109,9 @@ TEST(GeometryMetrics, NativeMirroredScaledAndCisStructures) {
   EXPECT_EQ(column(t, 1, "clashes"), column(t, 0, "clashes"));
   // Scaled by 1.2: every bond stretched by 0.25-0.3 Å, no angle changed.
   EXPECT_EQ(column(t, 2, "stretched_bonds"), double(g.bonds.size()));
+  EXPECT_GT(column(t, 2, "max_bond_deviation"), 0.25);
+  EXPECT_GE(column(t, 2, "max_bond_deviation"), column(t, 2, "bond_rms_deviation"));
+  EXPECT_LT(column(t, 0, "max_bond_deviation"), kStretchedBond);
   EXPECT_NEAR(column(t, 2, "angle_rms_deviation"), column(t, 0, "angle_rms_deviation"), 1e-4);
   EXPECT_LE(column(t, 2, "clashes"), column(t, 0, "clashes"));  // everything moved apart
   // The rotated bond: one cis peptide (before LYS 11, not a proline).

@@ -86,15 +86,17 @@ Plan plan_for(const Conformers& c, const IdealGeometry& ideal) {
   return plan;
 }
 
-double bond_rms(std::span<const float> x, const IdealGeometry& ideal, double& stretched) {
+double bond_rms(std::span<const float> x, const IdealGeometry& ideal, double& stretched, double& largest) {
   double total = 0;
   stretched = 0;
+  largest = ideal.bonds.empty() ? kNaN : 0;
   for (const auto& b : ideal.bonds) {
     const double d = distance(&x[3 * b.i], &x[3 * b.j]) - b.length;
     total += d * d;
     if (std::abs(d) > kStretchedBond) ++stretched;
+    largest = std::max(largest, std::abs(d));
   }
-  if (!std::isfinite(total)) stretched = kNaN;
+  if (!std::isfinite(total)) stretched = largest = kNaN;
   return ideal.bonds.empty() ? kNaN : std::sqrt(total / double(ideal.bonds.size()));
 }
 
@@ -152,20 +154,20 @@ void backbone_counts(std::span<const float> x, const Plan& plan, double& cis, do
 }  // namespace
 
 MetricTable geometry_metrics(const Conformers& c, const IdealGeometry& ideal, int threads) {
-  MetricTable table{{"bond_rms_deviation", "angle_rms_deviation", "stretched_bonds", "clashes", "cis_peptides",
-                     "cis_nonpro_peptides", "d_residues"},
+  MetricTable table{{"bond_rms_deviation", "max_bond_deviation", "angle_rms_deviation", "stretched_bonds", "clashes",
+                     "cis_peptides", "cis_nonpro_peptides", "d_residues"},
                     std::vector<std::vector<double>>(c.frame_count)};
   const Plan plan = plan_for(c, ideal);
   parallel_for(c.frame_count, threads, [&](std::size_t begin, std::size_t end) {
     std::vector<float> scratch;
     for (std::size_t f = begin; f < end; ++f) {
       const std::span<const float> x = c.frame(f);
-      double stretched, cis, cis_nonpro, d_count;
-      const double bonds = bond_rms(x, ideal, stretched);
+      double stretched, largest, cis, cis_nonpro, d_count;
+      const double bonds = bond_rms(x, ideal, stretched, largest);
       const double angles = angle_rms(x, ideal);
       const double clash_count = clashes(x, plan, scratch);
       backbone_counts(x, plan, cis, cis_nonpro, d_count);
-      table.rows[f] = {bonds, angles, stretched, clash_count, cis, cis_nonpro, d_count};
+      table.rows[f] = {bonds, largest, angles, stretched, clash_count, cis, cis_nonpro, d_count};
     }
   });
   return table;

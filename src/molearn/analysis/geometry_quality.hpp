@@ -20,6 +20,7 @@ inline constexpr double kCisOmega = 30.0;       // degrees: |omega| < 30 is a ci
 
 // Columns, per frame:
 //   bond_rms_deviation   Å, RMS over ideal.bonds of (r - r0)
+//   max_bond_deviation   Å, the largest |r - r0|
 //   angle_rms_deviation  degrees, RMS over ideal.angles of (theta - theta0)
 //   stretched_bonds      bonds with |r - r0| > kStretchedBond
 //   clashes              pairs of heavy atoms of protein residues closer than

@@ -42,18 +42,25 @@ TrainingLog read_training_log(const std::string& path) {
       const json r = json::parse(line);
       log.epoch.push_back(r.at("epoch").get<double>());
       log.train_loss.push_back(r.at("train_loss").get<double>());
-      log.valid_loss.push_back(r.at("valid_loss").get<double>());
-      log.valid_rmsd.push_back(r.at("valid_rmsd").get<double>());
+      // Absent for a dataset without validation frames.
+      log.valid_loss.push_back(r.value("valid_loss", std::nan("")));
+      log.valid_rmsd.push_back(r.value("valid_rmsd", std::nan("")));
       if (r.contains("train_energy")) {
         log.train_energy.resize(log.epoch.size() - 1, std::nan(""));
         log.valid_energy.resize(log.epoch.size() - 1, std::nan(""));
         log.train_energy.push_back(r["train_energy"].get<double>());
         log.valid_energy.push_back(r["valid_energy"].get<double>());
       }
+      if (r.contains("valid_bond_rmsd")) {
+        log.valid_bond_rmsd.resize(log.epoch.size() - 1, std::nan(""));
+        log.valid_stretched_bonds.resize(log.epoch.size() - 1, std::nan(""));
+        log.valid_bond_rmsd.push_back(r["valid_bond_rmsd"].get<double>());
+        log.valid_stretched_bonds.push_back(r["valid_stretched_bonds"].get<double>());
+      }
     } catch (const json::exception& e) {
       throw FormatError(path + ": line " + std::to_string(number) +
-                        " is not an epoch record of 'molearn train' (JSON with epoch, train_loss, valid_loss, "
-                        "valid_rmsd): " +
+                        " is not an epoch record of 'molearn train' (JSON with epoch, train_loss and, with "
+                        "validation frames, valid_loss and valid_rmsd): " +
                         e.what());
     }
   }
@@ -61,6 +68,10 @@ TrainingLog read_training_log(const std::string& path) {
   if (!log.train_energy.empty()) {
     log.train_energy.resize(log.epoch.size(), std::nan(""));
     log.valid_energy.resize(log.epoch.size(), std::nan(""));
+  }
+  if (!log.valid_bond_rmsd.empty()) {
+    log.valid_bond_rmsd.resize(log.epoch.size(), std::nan(""));
+    log.valid_stretched_bonds.resize(log.epoch.size(), std::nan(""));
   }
   return log;
 }

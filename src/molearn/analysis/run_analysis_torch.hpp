@@ -32,6 +32,10 @@ struct RunAnalysisOptions {
 struct TrainingLog {
   std::vector<double> epoch, train_loss, valid_loss, valid_rmsd;
   std::vector<double> train_energy, valid_energy;  // empty unless the run logged energies
+  // Bonds of the validation reconstructions (Å RMS deviation from ideal, %
+  // off by > 0.1 Å); empty unless the run logged them (NaN where an epoch
+  // did not).
+  std::vector<double> valid_bond_rmsd, valid_stretched_bonds;
 };
 
 // A metric family ("geometry", "ramachandran", "dope", "energy"): available,

@@ -70,9 +70,18 @@ std::string group_label(const StructureGroup& g) {
 
 // ---- sections ----
 
+// The smallest finite value, NaN when there is none (a run without
+// validation frames logs no validation RMSD).
+double finite_min(const std::vector<double>& values) {
+  double best = std::nan("");
+  for (double v : values)
+    if (std::isfinite(v) && !(best <= v)) best = v;
+  return best;
+}
+
 Table run_table(const RunAnalysis& run) {
   const auto& log = run.log;
-  const double best_rmsd = *std::min_element(log.valid_rmsd.begin(), log.valid_rmsd.end());
+  const double best_rmsd = finite_min(log.valid_rmsd);
   Table t{"Training run", {"quantity", "value"}, {}};
   t.rows = {
       {"model", run.model_kind + ", latent dimension " + std::to_string(run.latent_dim)},
@@ -81,7 +90,8 @@ Table run_table(const RunAnalysis& run) {
                          std::to_string(run.atoms) + " atoms, " + std::to_string(run.residues) + " residues"},
       {"epochs", std::to_string(log.epoch.size())},
       {"best epoch (lowest validation loss)", std::to_string(run.best_epoch)},
-      {"best validation RMSD (lowest over epochs)", fixed(best_rmsd) + " Å"},
+      {"best validation RMSD (lowest over epochs)",
+       std::isfinite(best_rmsd) ? fixed(best_rmsd) + " Å" : "none: the dataset has no validation frames"},
       {"checkpoint analysed", run.checkpoint_kind + ".ckpt (epoch " + std::to_string(run.checkpoint_epoch) + ")"},
       {"reconstruction RMSD, training frames (mean)", fixed(summary_of(pick(run.rmsd, run.train_indices)).mean) + " Å"},
       {"reconstruction RMSD, validation frames (mean)",
@@ -147,14 +157,26 @@ ReportSection curves_section(const RunAnalysis& run) {
                        std::nullopt,
                        std::nullopt,
                        all_positive(log.train_loss) && all_positive(log.valid_loss)});
-  s.figures.push_back({"valid_rmsd",
-                       "Validation RMSD per epoch",
-                       "epoch",
-                       "validation RMSD (Å)",
-                       {lines("validation RMSD", log.epoch, log.valid_rmsd, kValidColour)},
-                       std::nullopt,
-                       std::nullopt,
-                       false});
+  if (std::isfinite(finite_min(log.valid_rmsd)))
+    s.figures.push_back({"valid_rmsd",
+                         "Validation RMSD per epoch",
+                         "epoch",
+                         "validation RMSD (Å)",
+                         {lines("validation RMSD", log.epoch, log.valid_rmsd, kValidColour)},
+                         std::nullopt,
+                         std::nullopt,
+                         false});
+  else
+    s.notes.push_back("Validation RMSD: not available — the dataset has no validation frames.");
+  if (!log.valid_bond_rmsd.empty())
+    s.figures.push_back({"bond_curve",
+                         "Bond lengths of the validation reconstructions per epoch",
+                         "epoch",
+                         "RMS deviation from the force field's bond lengths (Å)",
+                         {lines("validation reconstructions", log.epoch, log.valid_bond_rmsd, kValidColour)},
+                         std::nullopt,
+                         std::nullopt,
+                         false});
   if (!log.train_energy.empty())
     s.figures.push_back({"energy_curve",
                          "Force-field energy of decoded interpolations",
@@ -387,7 +409,7 @@ json report_json(const RunAnalysis& run, const ScanData* scan, const FigureFiles
             {"frames", run.frames},
             {"epochs", log.epoch.size()},
             {"best_epoch", run.best_epoch},
-            {"best_valid_rmsd", *std::min_element(log.valid_rmsd.begin(), log.valid_rmsd.end())},
+            {"best_valid_rmsd", finite_min(log.valid_rmsd)},
             {"reconstruction_rmsd", rmsd_json(run.rmsd, run)},
             {"reconstruction_rmsd_superposed", rmsd_json(run.rmsd_superposed, run)},
             {"midpoint_pairs", run.midpoint_pairs}};

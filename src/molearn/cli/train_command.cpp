@@ -1,11 +1,13 @@
 // `molearn train`: fit an autoencoder to a prepared dataset.
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <memory>
 
 #include "commands.hpp"
 #include "molearn/core/allocator.hpp"
+#include "molearn/models/model_names.hpp"
 #include "molearn/train/trainer.hpp"
 #include "option_checks.hpp"
 #include "progress.hpp"
@@ -73,9 +75,14 @@ void run_train(TrainArgs& args) {
     if (r.train_energy != 0 || r.valid_energy != 0)
       std::snprintf(physics, sizeof physics, "  energy %.1f/%.1f kJ/mol%s", r.train_energy, r.valid_energy,
                     r.physics_active ? "" : " (logged only)");
-    std::printf("epoch %4d  train %.5f  valid %.5f  valid RMSD %.3f A%s  %.2f frames/s  %.1f s%s\n", r.epoch,
-                r.train_loss, r.valid_loss, r.valid_rmsd, physics, r.frames_per_second, r.seconds,
-                r.improved ? "  (best)" : "");
+    char bonds[64] = "";
+    if (std::isfinite(r.valid_bond_rmsd))
+      std::snprintf(bonds, sizeof bonds, "  bonds %.3f A (%.1f%% off)", r.valid_bond_rmsd, r.valid_stretched_bonds);
+    char valid[64] = "  (no validation frames)";
+    if (std::isfinite(r.valid_loss))
+      std::snprintf(valid, sizeof valid, "  valid %.5f  valid RMSD %.3f A", r.valid_loss, r.valid_rmsd);
+    std::printf("epoch %4d  train %.5f%s%s%s  %.2f frames/s  %.1f s%s\n", r.epoch, r.train_loss, valid, bonds, physics,
+                r.frames_per_second, r.seconds, r.improved ? "  (best)" : "");
     std::fflush(stdout);
   };
   const TrainResult result = train_autoencoder(options, observer);
@@ -86,8 +93,12 @@ void run_train(TrainArgs& args) {
   const char* why = result.reason == StopReason::EarlyStopping ? "early stopping"
                     : result.reason == StopReason::Interrupted ? "interrupted (continue with --resume)"
                                                                : "maximum epochs";
-  std::printf("stopped after epoch %d (%s); best epoch %d: valid loss %.5f, valid RMSD %.3f A\n",
-              result.epochs_completed, why, result.best_epoch, result.best_valid_loss, result.best_valid_rmsd);
+  if (result.has_validation)
+    std::printf("stopped after epoch %d (%s); best epoch %d: valid loss %.5f, valid RMSD %.3f A\n",
+                result.epochs_completed, why, result.best_epoch, result.best_valid_loss, result.best_valid_rmsd);
+  else
+    std::printf("stopped after epoch %d (%s); best epoch %d by the training loss %.5f (no validation frames)\n",
+                result.epochs_completed, why, result.best_epoch, result.best_valid_loss);
   std::printf("checkpoints: %s (best), %s (last)\n", result.best_checkpoint.c_str(), result.last_checkpoint.c_str());
   if (result.reason == StopReason::Interrupted) throw Interrupted();
 }
@@ -104,9 +115,12 @@ void add_train_command(CLI::App& app) {
       "and --resume continues from the last checkpoint.");
   cmd->add_option("dataset", options->dataset, "Dataset file (.mlds)")->required();
   cmd->add_option("-o,--output", options->output_dir, "Output folder for checkpoints and the log")->required();
-  cmd->add_option("--model", options->model.architecture, "Architecture: foldingnet or conv1d")
+  const std::vector<std::string> models = autoencoder_names();
+  std::string model_list;
+  for (const auto& name : models) model_list += (model_list.empty() ? "" : ", ") + name;
+  cmd->add_option("--model", options->model.architecture, "Architecture: " + model_list)
       ->capture_default_str()
-      ->check(CLI::IsMember({"foldingnet", "conv1d"}));
+      ->check(CLI::IsMember(models));
   cmd->add_option("--latent", options->model.latent_dim, "Latent dimension")
       ->capture_default_str()
       ->check(positive_number());
@@ -159,6 +173,29 @@ void add_train_command(CLI::App& app) {
                   "OpenMM platform of --physics openmm: auto (the faster for the model), CPU or Reference")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "CPU", "Reference"}));
+  GeometryLossOptions& g = options->geometry;
+  cmd->add_option("--bonded-weight", g.bonded_weight,
+                  "Geometry loss: bond lengths and angles (as 1-3 distances) of the reconstructions against the force "
+                  "field's ideal values, and each residue's chirality against the input's")
+      ->capture_default_str()
+      ->check(non_negative_number());
+  cmd->add_option("--local-weight", g.local_weight,
+                  "Geometry loss (Python molearn's AE-DM): distances between atoms at most --local-k apart in the "
+                  "chain, against the input's")
+      ->capture_default_str()
+      ->check(non_negative_number());
+  cmd->add_option("--local-k", g.local_k, "Atoms apart in the chain that the local distance loss covers")
+      ->capture_default_str()
+      ->check(positive_number());
+  cmd->add_option("--nonlocal-weight", g.nonlocal_weight,
+                  "Geometry loss: distances of a fixed random sample of the other pairs (16 per atom), against the "
+                  "input's")
+      ->capture_default_str()
+      ->check(non_negative_number());
+  cmd->add_option("--dihedral-weight", g.dihedral_weight,
+                  "Geometry loss: backbone dihedrals (phi, psi, omega) against the input's")
+      ->capture_default_str()
+      ->check(non_negative_number());
   cmd->add_option("--world-size", args->world_size,
                   "Processes of a data-parallel run (also WORLD_SIZE); --batch-size is the global batch")
       ->check(positive_number());

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "molearn/models/model_config.hpp"
+#include "molearn/models/model_names.hpp"
 
 namespace molearn {
 
@@ -29,9 +30,6 @@ using Autoencoder = std::shared_ptr<AutoencoderImpl>;
 // Builds the architecture `config.architecture` names. Throws InputError for
 // an unknown name or unusable sizes.
 Autoencoder make_autoencoder(const ModelConfig& config);
-
-// Names make_autoencoder accepts: the built-in ones, then the registered ones.
-std::vector<std::string> autoencoder_names();
 
 // Adds an architecture that make_autoencoder builds by name, so that the
 // trainer, checkpoints, generation and analysis work with it as with the

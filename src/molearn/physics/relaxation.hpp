@@ -19,9 +19,11 @@ class System;
 namespace molearn {
 
 struct RelaxOptions {
-  int minimize_iterations = 1000;  // 0: until converged
-  double tolerance = 10.0;         // kJ/mol/nm, OpenMM's convergence criterion on the force
-  int md_steps = 0;                // Langevin steps after minimisation
+  // 0: until converged. Generated structures need it: a fixed budget leaves
+  // some with stretched bonds (issue 18's demo path kept a 5 Å bond after 200).
+  int minimize_iterations = 0;
+  double tolerance = 10.0;  // kJ/mol/nm, OpenMM's convergence criterion on the force
+  int md_steps = 0;         // Langevin steps after minimisation
   double temperature_k = 300.0;
   double timestep_fs = 1.0;  // 1 fs: generated models have no constraints
   double friction_per_ps = 1.0;

@@ -47,7 +47,8 @@ nlohmann::json TrainOptions::to_json() const {
                       {"seed", seed},
                       {"threads", threads},
                       {"world_size", distributed.world_size},
-                      {"physics", physics.to_json()}};
+                      {"physics", physics.to_json()},
+                      {"geometry", geometry.to_json()}};
   if (!loss_terms.empty()) j["loss_terms"] = loss_terms;
   return j;
 }
@@ -55,6 +56,14 @@ nlohmann::json TrainOptions::to_json() const {
 nlohmann::json PhysicsOptions::to_json() const {
   return {{"engine", engine}, {"nonbonded", nonbonded}, {"forcefield", forcefield},  {"platform", platform},
           {"scale", scale},   {"weight", weight},       {"start_epoch", start_epoch}};
+}
+
+nlohmann::json GeometryLossOptions::to_json() const {
+  return {{"bonded_weight", bonded_weight},
+          {"local_weight", local_weight},
+          {"local_k", local_k},
+          {"nonlocal_weight", nonlocal_weight},
+          {"dihedral_weight", dihedral_weight}};
 }
 
 }  // namespace molearn

@@ -49,6 +49,29 @@ struct PhysicsOptions {
   nlohmann::json to_json() const;
 };
 
+// Losses that teach the decoder chemistry (train/geometry_loss_torch.hpp),
+// computed on the reconstructions of each batch. Each is in the units of the
+// reconstruction MSE (squared scaled coordinates), so a weight of 1 makes a
+// mean squared distance error count as much as the mean squared coordinate
+// error. 0 switches a term off.
+struct GeometryLossOptions {
+  // Bond lengths and 1-3 (angle) distances against the force field's
+  // equilibrium values (Amber ff14SB by default, PhysicsOptions::forcefield).
+  double bonded_weight = 0;
+  // Python molearn's AE-DM local term: distances between atoms at most
+  // `local_k` apart in the chain (atom order), against the input's.
+  double local_weight = 0;
+  int local_k = 8;
+  // The AE-DM non-local term: a fixed random sample of the other pairs.
+  double nonlocal_weight = 0;
+  // Backbone dihedrals (phi, psi, omega) against the input's: mean of
+  // 1 - cos(difference), times the square of a 1.5 Å lever arm (scaled).
+  double dihedral_weight = 0;
+
+  bool enabled() const { return bonded_weight > 0 || local_weight > 0 || nonlocal_weight > 0 || dihedral_weight > 0; }
+  nlohmann::json to_json() const;
+};
+
 struct TrainOptions {
   std::string dataset;     // .mlds written by `molearn prepare`
   std::string output_dir;  // checkpoints, log.jsonl
@@ -64,6 +87,7 @@ struct TrainOptions {
   bool overwrite = false;  // replace an earlier run in output_dir (else refused unless resuming)
   DistributedOptions distributed;
   PhysicsOptions physics;
+  GeometryLossOptions geometry;
   // Extra loss terms registered by a program using the library
   // (train/loss_terms.hpp): name -> weight (finite, >= 0).
   std::map<std::string, double> loss_terms;

@@ -14,8 +14,10 @@
 #include "molearn/core/random.hpp"
 #include "molearn/data/dataset_file.hpp"
 #include "molearn/models/batch_norm.hpp"
+#include "molearn/physics/forcefield_reader.hpp"
 #include "molearn/train/checkpoint.hpp"
 #include "molearn/train/distributed.hpp"
+#include "molearn/train/geometry_loss_torch.hpp"
 #include "molearn/train/interpolation_energy.hpp"
 #include "molearn/train/loss_terms.hpp"
 #include "molearn/train/tensor_dataset.hpp"
@@ -23,14 +25,24 @@
 namespace molearn {
 
 nlohmann::json EpochRecord::to_json() const {
-  nlohmann::json j = {{"epoch", epoch},           {"train_loss", train_loss}, {"valid_loss", valid_loss},
-                      {"valid_rmsd", valid_rmsd}, {"seconds", seconds},       {"frames_per_second", frames_per_second},
+  nlohmann::json j = {{"epoch", epoch},
+                      {"train_loss", train_loss},
+                      {"seconds", seconds},
+                      {"frames_per_second", frames_per_second},
                       {"improved", improved}};
+  if (std::isfinite(valid_loss)) {  // absent, not invented, for a dataset without validation frames
+    j["valid_loss"] = valid_loss;
+    j["valid_rmsd"] = valid_rmsd;
+  }
   if (train_energy != 0 || valid_energy != 0) {
     j["physics_active"] = physics_active;
     j["train_energy"] = train_energy;
     j["valid_energy"] = valid_energy;
     j["physics_scale"] = physics_scale;
+  }
+  if (std::isfinite(valid_bond_rmsd)) {
+    j["valid_bond_rmsd"] = valid_bond_rmsd;
+    j["valid_stretched_bonds"] = valid_stretched_bonds;
   }
   for (const auto& [name, value] : loss_terms) j["train_" + name] = value;
   return j;
@@ -108,6 +120,7 @@ struct Run {
   std::string best_path, last_path, log_path;
   std::unique_ptr<Communicator> communicator;  // null when training in one process
   EnergyFunction energy;                       // empty without --physics
+  std::unique_ptr<GeometryLoss> geometry;      // null when the dataset's bonds are unknown
   // Statistics of the current epoch's physics term.
   double energy_sum = 0;
   std::size_t energy_batches = 0;
@@ -285,13 +298,22 @@ double validation_energy(Run& run) {
   return sum / 3;
 }
 
+struct Validation {
+  double mse = 0;
+  double rmsd = 0;  // Å
+  double bond_rmsd = std::nan("");
+  double stretched_bonds = std::nan("");  // percent
+};
+
 // Validation in eval mode: BatchNorm uses (and does not update) its running
-// statistics. Returns {mean MSE, mean RMSD in Å}.
-std::pair<double, double> validate(Run& run) {
+// statistics. Means over the validation structures.
+Validation validate(Run& run) {
   run.model->eval();
   torch::NoGradGuard no_grad;
   const auto valid = run.tensors.valid_indices;
-  double mse_sum = 0, rmsd_sum = 0;
+  if (valid.size(0) == 0) return {std::nan(""), std::nan("")};
+  const bool bonds = run.geometry && run.geometry->has_bonds();
+  double mse_sum = 0, rmsd_sum = 0, bond_sum = 0, stretched_sum = 0;
   const std::int64_t n = valid.size(0);
   for (std::int64_t first = 0; first < n; first += run.options.batch_size) {
     const auto rows = valid.slice(0, first, std::min<std::int64_t>(n, first + run.options.batch_size));
@@ -299,8 +321,43 @@ std::pair<double, double> validate(Run& run) {
     const auto out = run.model->forward(x);
     mse_sum += torch::mse_loss(out, x).item<double>() * static_cast<double>(rows.size(0));
     rmsd_sum += rmsd_angstrom(out, x, run.dataset.std).sum().item<double>();
+    if (bonds) {
+      const auto [rms, stretched] = run.geometry->bond_deviation(out);
+      bond_sum += rms.sum().item<double>();
+      stretched_sum += stretched.sum().item<double>();
+    }
   }
-  return {mse_sum / static_cast<double>(n), rmsd_sum / static_cast<double>(n)};
+  const double frames = static_cast<double>(n);
+  Validation v{mse_sum / frames, rmsd_sum / frames};
+  if (bonds) {
+    v.bond_rmsd = bond_sum / frames;
+    v.stretched_bonds = 100.0 * stretched_sum / (frames * static_cast<double>(run.geometry->bond_count()));
+  }
+  return v;
+}
+
+// The geometry terms the options ask for, and the bond metric of every
+// epoch. The metric needs the force field's templates; a dataset they do not
+// fit (a ligand, a CA-only selection) trains without it, unless a term that
+// needs it was asked for.
+void set_up_geometry(Run& run) {
+  const GeometryLossOptions& g = run.options.geometry;
+  std::optional<ForceField> ff;
+  try {
+    ff = read_forcefield(run.options.physics.forcefield.empty() ? kDefaultForceField : run.options.physics.forcefield);
+    run.geometry = std::make_unique<GeometryLoss>(run.dataset, g, &*ff, run.options.seed);
+  } catch (const InputError& e) {
+    if (g.bonded_weight > 0) throw;
+    if (g.enabled()) {
+      run.geometry = std::make_unique<GeometryLoss>(run.dataset, g, nullptr, run.options.seed);
+    }
+    run.message(std::string("note: no bond-length metric for this dataset: ") + e.what());
+  }
+  if (!run.geometry) return;
+  for (auto& term : run.geometry->terms()) {
+    run.message("geometry loss " + std::get<0>(term) + " with weight " + std::to_string(std::get<1>(term)));
+    run.loss_terms.push_back(std::move(term));
+  }
 }
 
 void start_fresh(Run& run) {
@@ -363,8 +420,6 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
       options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
   Run run(options, observer);
-  if (run.dataset.valid_indices.empty())
-    throw InputError(options.dataset + ": has no validation frames; prepare it with --valid > 0 (e.g. 0.1)");
   if (run.dataset.train_indices.size() < 2)
     throw InputError(options.dataset + ": has " + std::to_string(run.dataset.train_indices.size()) +
                      " training frames; at least 2 are needed (batch normalisation)");
@@ -436,6 +491,12 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
                 ", in the loss from epoch " + std::to_string(options.physics.start_epoch));
     run.energy = make_interpolation_energy(run.dataset, options.physics);
   }
+  set_up_geometry(run);
+  if (run.dataset.valid_indices.empty())
+    run.message("warning: " + options.dataset +
+                " has no validation frames (prepared with --valid 0): the best checkpoint is the one with the lowest "
+                "training loss, and log.jsonl has no valid_* values; nothing measures how well the model "
+                "generalises");
   for (const auto& [name, weight] : options.loss_terms) {
     run.loss_terms.emplace_back(name, weight, find_loss_term(name));
     run.message("loss term " + name + " with weight " + std::to_string(weight));
@@ -467,8 +528,10 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
       result.reason = StopReason::Interrupted;
       break;
     }
-    const auto [valid_loss, valid_rmsd] = validate(run);
-    if (!std::isfinite(valid_loss))
+    const Validation validation = validate(run);
+    const double valid_loss = validation.mse, valid_rmsd = validation.rmsd;
+    const bool has_validation = run.tensors.valid_indices.size(0) > 0;
+    if (has_validation && !std::isfinite(valid_loss))
       throw TrainingDivergedError("epoch " + std::to_string(epoch) + ": the validation loss is not finite; stopped. " +
                                   (run.state.epoch > 0 ? "The last good checkpoint is kept: " + run.last_path
                                                        : std::string("No checkpoint was written.")));
@@ -477,6 +540,8 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     record.train_loss = *train_loss;
     record.valid_loss = valid_loss;
     record.valid_rmsd = valid_rmsd;
+    record.valid_bond_rmsd = validation.bond_rmsd;
+    record.valid_stretched_bonds = validation.stretched_bonds;
     for (const auto& [name, sum] : run.loss_term_sums)
       record.loss_terms[name] = sum / static_cast<double>(std::max<std::size_t>(1, run.batches_per_epoch));
     if (run.energy) {
@@ -486,7 +551,7 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
       record.valid_energy = validation_energy(run);
       record.physics_scale = run.last_scale;
       // Python molearn's validation loss with physics: log(MSE) + w log(mean E).
-      if (record.physics_active && record.valid_energy > 0)
+      if (has_validation && record.physics_active && record.valid_energy > 0)
         record.valid_loss = std::log(valid_loss) + record.physics_scale * std::log(record.valid_energy);
       // The validation loss changes meaning when physics starts: the best
       // checkpoint is chosen among physics epochs from then on.
@@ -494,11 +559,13 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     }
     record.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     record.frames_per_second = static_cast<double>(run.tensors.train_indices.size(0)) / record.seconds;
-    record.improved = run.state.best_epoch == 0 || record.valid_loss < run.state.best_valid_loss;
+    // Without validation frames the training loss chooses the best epoch.
+    const double selection_loss = has_validation ? record.valid_loss : record.train_loss;
+    record.improved = run.state.best_epoch == 0 || selection_loss < run.state.best_valid_loss;
     run.state.epoch = epoch;
     if (record.improved) {
       run.state.best_epoch = epoch;
-      run.state.best_valid_loss = record.valid_loss;
+      run.state.best_valid_loss = selection_loss;
       run.state.epochs_without_improvement = 0;
     } else {
       ++run.state.epochs_without_improvement;
@@ -518,8 +585,10 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
   result.epochs_completed = run.state.epoch;
   result.best_epoch = run.state.best_epoch;
   result.best_valid_loss = run.state.best_valid_loss;
+  result.has_validation = run.tensors.valid_indices.size(0) > 0;
   for (const auto& record : run.state.history)
-    if (record.at("epoch").get<int>() == run.state.best_epoch) result.best_valid_rmsd = record.at("valid_rmsd");
+    if (record.at("epoch").get<int>() == run.state.best_epoch && record.contains("valid_rmsd"))
+      result.best_valid_rmsd = record.at("valid_rmsd");
   return result;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <optional>
@@ -15,6 +16,7 @@ namespace molearn {
 struct EpochRecord {
   int epoch = 0;          // 1-based
   double train_loss = 0;  // MSE in scaled units
+  // NaN (and absent from the log) for a dataset without validation frames.
   double valid_loss = 0;  // MSE in scaled units, model in eval mode
   double valid_rmsd = 0;  // Å, un-scaled, mean over validation structures
   double seconds = 0;
@@ -26,6 +28,12 @@ struct EpochRecord {
   double train_energy = 0;
   double valid_energy = 0;
   double physics_scale = 0;  // weight of mean(E) in the loss (last step of the epoch)
+  // Bonds of the validation reconstructions against the force field's ideal
+  // lengths: RMS deviation (Å) and the percentage off by more than 0.1 Å.
+  // NaN (and absent from the log) when the dataset has no bonds the force
+  // field knows.
+  double valid_bond_rmsd = std::nan("");
+  double valid_stretched_bonds = std::nan("");
   // Mean over the epoch's batches of each extra loss term (unweighted).
   std::map<std::string, double> loss_terms;
 
@@ -56,8 +64,9 @@ struct TrainResult {
   StopReason reason = StopReason::MaxEpochs;
   int epochs_completed = 0;
   int best_epoch = 0;
+  bool has_validation = true;  // false: best_* are of the training loss, best_valid_rmsd NaN
   double best_valid_loss = 0;
-  double best_valid_rmsd = 0;  // Å
+  double best_valid_rmsd = std::nan("");  // Å
   std::string best_checkpoint;
   std::string last_checkpoint;
 };
