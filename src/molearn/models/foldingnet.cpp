@@ -150,34 +150,46 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& z, bool plain) {
   return h.narrow(2, 0, points_).contiguous();  // crop to the real atoms
 }
 
+void check_config(const ModelConfig& config, const std::string& model) {
+  if (config.atoms < 2)
+    throw InputError(model + " needs at least 2 atoms per structure, got " + std::to_string(config.atoms));
+  if (config.latent_dim < 1)
+    throw InputError(model + " needs latent_dim >= 1, got " + std::to_string(config.latent_dim));
+  if (config.knn < 1) throw InputError(model + " needs knn >= 1, got " + std::to_string(config.knn));
+}
+
+// Python molearn hard-codes k = 16 and so fails on tiny systems; capping k at
+// the atom count keeps them usable (with k = N every atom sees all).
+std::int64_t encoder_knn(const ModelConfig& config) { return std::min(config.knn, config.atoms); }
+
+void check_coordinates(const torch::Tensor& x, std::int64_t atoms, const std::string& model) {
+  if (x.dim() != 3 || x.size(0) < 1 || x.size(1) != 3 || x.size(2) != atoms) {
+    std::string shape = "[";
+    for (std::int64_t d = 0; d < x.dim(); ++d) shape += (d ? ", " : "") + std::to_string(x.size(d));
+    throw InputError(model + " expects coordinates [B, 3, " + std::to_string(atoms) + "], got " + shape + "]");
+  }
+}
+
+void check_latent_codes(const torch::Tensor& z, std::int64_t latent_dim, const std::string& model) {
+  if (z.dim() != 2 || z.size(0) < 1 || z.size(1) != latent_dim)
+    throw InputError(model + " expects latent codes [B, " + std::to_string(latent_dim) + "]");
+}
+
 }  // namespace foldingnet
 
 FoldingNetImpl::FoldingNetImpl(const ModelConfig& config) : config_(config) {
-  if (config.atoms < 2)
-    throw InputError("FoldingNet needs at least 2 atoms per structure, got " + std::to_string(config.atoms));
-  if (config.latent_dim < 1)
-    throw InputError("FoldingNet needs latent_dim >= 1, got " + std::to_string(config.latent_dim));
-  if (config.knn < 1) throw InputError("FoldingNet needs knn >= 1, got " + std::to_string(config.knn));
-  // Python molearn hard-codes k = 16 and so fails on tiny systems; capping
-  // k at the atom count keeps them usable (with k = N every atom sees all).
-  const std::int64_t k = std::min(config.knn, config.atoms);
-  encoder_ = register_module("encoder", foldingnet::Encoder(config.latent_dim, k));
+  foldingnet::check_config(config, "FoldingNet");
+  encoder_ = register_module("encoder", foldingnet::Encoder(config.latent_dim, foldingnet::encoder_knn(config)));
   decoder_ = register_module("decoder", foldingnet::Decoder(config.atoms, config.latent_dim));
 }
 
 torch::Tensor FoldingNetImpl::encode(torch::Tensor x) {
-  if (x.dim() != 3 || x.size(0) < 1 || x.size(1) != 3 || x.size(2) != config_.atoms) {
-    std::string shape = "[";
-    for (std::int64_t d = 0; d < x.dim(); ++d) shape += (d ? ", " : "") + std::to_string(x.size(d));
-    throw InputError("FoldingNet expects coordinates [B, 3, " + std::to_string(config_.atoms) + "], got " + shape +
-                     "]");
-  }
+  foldingnet::check_coordinates(x, config_.atoms, "FoldingNet");
   return encoder_->forward(x, plain_);
 }
 
 torch::Tensor FoldingNetImpl::decode(torch::Tensor z) {
-  if (z.dim() != 2 || z.size(0) < 1 || z.size(1) != config_.latent_dim)
-    throw InputError("FoldingNet expects latent codes [B, " + std::to_string(config_.latent_dim) + "]");
+  foldingnet::check_latent_codes(z, config_.latent_dim, "FoldingNet");
   return decoder_->forward(z, plain_);
 }
 

@@ -126,6 +126,17 @@ class DecoderImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Decoder);
 
+// Shared by the models built from these pieces (FoldingNetImpl,
+// SmallFoldingNetImpl); `model` names the model in error messages.
+// Throws InputError if config.atoms < 2, latent_dim < 1 or knn < 1.
+void check_config(const ModelConfig& config, const std::string& model);
+// The encoder's neighbour count: config.knn capped at the atom count.
+std::int64_t encoder_knn(const ModelConfig& config);
+// Throws InputError unless x is [B, 3, atoms].
+void check_coordinates(const torch::Tensor& x, std::int64_t atoms, const std::string& model);
+// Throws InputError unless z is [B, latent_dim].
+void check_latent_codes(const torch::Tensor& z, std::int64_t latent_dim, const std::string& model);
+
 }  // namespace foldingnet
 
 class FoldingNetImpl : public AutoencoderImpl {

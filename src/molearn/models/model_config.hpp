@@ -9,7 +9,7 @@
 namespace molearn {
 
 struct ModelConfig {
-  std::string architecture = "foldingnet";  // "foldingnet" or "conv1d"
+  std::string architecture = "foldingnet";  // a name of the registry (models/registry.cpp)
   std::int64_t atoms = 0;                   // points per structure
   std::int64_t latent_dim = 2;
 

@@ -5,6 +5,7 @@
 #include "molearn/models/autoencoder.hpp"
 #include "molearn/models/conv1d_autoencoder.hpp"
 #include "molearn/models/foldingnet.hpp"
+#include "molearn/models/small_foldingnet.hpp"
 
 namespace molearn {
 
@@ -15,6 +16,8 @@ struct Registry {
   std::vector<std::pair<std::string, AutoencoderFactory>> factories{
       {"foldingnet", [](const ModelConfig& c) -> Autoencoder { return std::make_shared<FoldingNetImpl>(c); }},
       {"conv1d", [](const ModelConfig& c) -> Autoencoder { return std::make_shared<Conv1dAutoencoderImpl>(c); }},
+      {"small-foldingnet",
+       [](const ModelConfig& c) -> Autoencoder { return std::make_shared<SmallFoldingNetImpl>(c); }},
   };
 };
 

@@ -131,8 +131,8 @@ GeometryLoss::GeometryLoss(const Dataset& dataset, const GeometryLossOptions& op
                        next_ca = find_atom(topology, residues[r + 1], "CA"),
                        next_c = find_atom(topology, residues[r + 1], "C");
     if (next_n < 0 || next_ca < 0 || next_c < 0 || segment[static_cast<std::size_t>(c)] != segment[next_n]) continue;
-    dihedrals.insert(dihedrals.end(), {n, ca, c, next_n});         // psi of r
-    dihedrals.insert(dihedrals.end(), {ca, c, next_n, next_ca});   // omega
+    dihedrals.insert(dihedrals.end(), {n, ca, c, next_n});            // psi of r
+    dihedrals.insert(dihedrals.end(), {ca, c, next_n, next_ca});      // omega
     dihedrals.insert(dihedrals.end(), {c, next_n, next_ca, next_c});  // phi of r + 1
   }
   chirality_atoms_ = pair_tensor(chirality, 4);
@@ -163,13 +163,15 @@ GeometryLoss::GeometryLoss(const Dataset& dataset, const GeometryLossOptions& op
   nonlocal_pairs_ = pair_tensor(nonlocal, 2);
 
   if (options.bonded_weight > 0 && !has_bonds())
-    throw InputError("--bonded-weight: the dataset has no bonds the force field knows (no protein residues, or "
-                     "atoms such as CA alone that no template bonds)");
+    throw InputError(
+        "--bonded-weight: the dataset has no bonds the force field knows (no protein residues, or "
+        "atoms such as CA alone that no template bonds)");
   if (options.local_weight > 0 && local_pairs_.size(0) == 0)
     throw InputError("--local-weight: the dataset has no pairs of atoms within --local-k of each other");
   if (options.dihedral_weight > 0 && dihedral_atoms_.size(0) == 0)
-    throw InputError("--dihedral-weight: the dataset has no backbone dihedrals (it needs N, CA and C atoms of "
-                     "consecutive residues)");
+    throw InputError(
+        "--dihedral-weight: the dataset has no backbone dihedrals (it needs N, CA and C atoms of "
+        "consecutive residues)");
 }
 
 std::vector<std::tuple<std::string, double, LossTerm>> GeometryLoss::terms() const {
@@ -188,9 +190,9 @@ std::vector<std::tuple<std::string, double, LossTerm>> GeometryLoss::terms() con
       // Chirality: CB's height over the N-CA-C plane, against the input's
       // (a mirrored residue is off by twice the height, about 1.6 Å).
       if (chirality.size(0) > 0)
-        value = value + (chirality_heights(in.reconstruction, chirality) - chirality_heights(in.input, chirality))
-                            .pow(2)
-                            .mean();
+        value =
+            value +
+            (chirality_heights(in.reconstruction, chirality) - chirality_heights(in.input, chirality)).pow(2).mean();
       return value;
     });
   }

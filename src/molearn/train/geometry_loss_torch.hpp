@@ -25,8 +25,7 @@ class GeometryLoss {
   // metric are unavailable). Throws InputError when a term with a weight has
   // nothing to measure (e.g. --bonded-weight on a dataset whose residues match
   // no template, a dihedral weight without N, CA and C atoms).
-  GeometryLoss(const Dataset& dataset, const GeometryLossOptions& options, const ForceField* ff,
-               std::uint64_t seed);
+  GeometryLoss(const Dataset& dataset, const GeometryLossOptions& options, const ForceField* ff, std::uint64_t seed);
 
   // The terms with a weight > 0, each returning its unweighted value (mean
   // over the batch, squared scaled units) for TrainOptions-style logging:

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <sstream>
+#include <vector>
 
 #include "molearn/core/error.hpp"
 
@@ -86,13 +87,11 @@ def local_covariance(self, x, idx):
     return torch.einsum('bink,bjnk->bijn', g, g).reshape(x.size(0), 9, x.size(2))
 )";
 
-// Mirrors FoldingNetImpl (models/foldingnet.hpp documents the layout and names).
-std::string foldingnet_source(const ModelConfig& c) {
+// foldingnet::Encoder (models/foldingnet.hpp documents the layout and names),
+// as the method encode.
+std::string foldingnet_encoder_source(const ModelConfig& c) {
   const std::int64_t k = std::min(c.knn, c.atoms);
-  const std::int64_t s0 = c.atoms / 128 + 1;
-  const std::int64_t points[5] = {1, s0, 8 * s0, 32 * s0, 128 * s0};
   std::ostringstream s;
-  s << kFoldingNetHelpers << "\n";
   s << "def encode(self, x):\n";
   s << "    idx = self.knn_indices(x, " << k << ")\n";
   s << "    h = torch.cat([x, self.local_covariance(x, idx)], 1)\n";
@@ -106,10 +105,18 @@ std::string foldingnet_source(const ModelConfig& c) {
   }
   s << "    h = " << batch_norm(conv("h", "encoder__conv4", 0), "encoder__bn4") << "\n";
   s << "    h = h.max(dim=2, keepdim=True)[0]\n";
-  s << "    return " << conv("h", "encoder__conv5", 0) << ".view(x.size(0), " << c.latent_dim << ")\n\n";
+  s << "    return " << conv("h", "encoder__conv5", 0) << ".view(x.size(0), " << c.latent_dim << ")\n";
+  return s.str();
+}
+
+// A decoder of foldingnet::DecoderLayer stages, as the method decode:
+// stage l maps points[l - 1] to points[l] points; the result is cropped to
+// the atoms.
+std::string folding_decoder_source(const ModelConfig& c, const std::vector<std::int64_t>& points) {
+  std::ostringstream s;
   s << "def decode(self, z):\n";
   s << "    h = z.view(z.size(0), " << c.latent_dim << ", 1)\n";
-  for (int l = 1; l <= 4; ++l) {
+  for (std::size_t l = 1; l < points.size(); ++l) {
     const std::int64_t out_points = points[l], repeats = points[l] / points[l - 1];
     s << "    grid = torch.linspace(-0.5, 0.5, " << out_points << ", dtype=h.dtype).view(1, 1, " << out_points
       << ").expand(h.size(0), 1, " << out_points << ")\n";
@@ -126,11 +133,26 @@ std::string foldingnet_source(const ModelConfig& c) {
   return s.str();
 }
 
+// Mirrors FoldingNetImpl (models/foldingnet.hpp).
+std::string foldingnet_source(const ModelConfig& c) {
+  const std::int64_t s0 = c.atoms / 128 + 1;
+  return std::string(kFoldingNetHelpers) + "\n" + foldingnet_encoder_source(c) + "\n" +
+         folding_decoder_source(c, {1, s0, 8 * s0, 32 * s0, 128 * s0});
+}
+
+// Mirrors SmallFoldingNetImpl (models/small_foldingnet.hpp).
+std::string small_foldingnet_source(const ModelConfig& c) {
+  const std::int64_t s0 = c.atoms / 8 + 1;
+  return std::string(kFoldingNetHelpers) + "\n" + foldingnet_encoder_source(c) + "\n" +
+         folding_decoder_source(c, {1, s0, 8 * s0});
+}
+
 }  // namespace
 
 std::string torchscript_source(const ModelConfig& config) {
   if (config.architecture == "conv1d") return conv1d_source(config);
   if (config.architecture == "foldingnet") return foldingnet_source(config);
+  if (config.architecture == "small-foldingnet") return small_foldingnet_source(config);
   throw InputError("export of '" + config.architecture + "' models is not available yet");
 }
 
