@@ -21,7 +21,7 @@ build/molearn scan "$out/run/best.ckpt" --grid 24 -o "$out/scan"
 build/molearn path "$out/run/best.ckpt" --from 0 --to 31 --steps 10 --landscape error --scan "$out/scan" \
   -o "$out/path.pdb"
 build/molearn score "$out/path.pdb"
-build/molearn relax "$out/path.pdb" -o "$out/path-relaxed.pdb" --steps 200
+build/molearn relax "$out/path.pdb" -o "$out/path-relaxed.pdb"
 build/molearn score "$out/path-relaxed.pdb" --metrics geometry,rama,energy
 build/molearn export "$out/run/best.ckpt" -o "$out/model.pt"
 build/molearn report "$out/run" --scan "$out/scan" -o "$out/report.html"

@@ -2,8 +2,9 @@
 # The main job on the built-in demo data: a molecular-dynamics trajectory of
 # the villin headpiece (400 frames, 35 residues; examples/data, made by
 # `molearn simulate` with examples/data/make_villin_md.sh) is turned into a
-# training dataset (every second frame: 200 frames, 5 ps apart); two FoldingNet autoencoders are trained on it, one on the
-# reconstruction error alone and one with the physics loss (the force-field
+# training dataset (every second frame: 200 frames, 5 ps apart); two FoldingNet autoencoders are trained on it, both with
+# the geometry-aware local distance loss (--local-weight 10), one on top of
+# the reconstruction error alone and one with the physics loss (the force-field
 # energy of structures decoded between training frames); the latent space is
 # scanned, a least-cost transition path between the trajectory's first and
 # last frames is generated, scored and relaxed, and an HTML report is written.
@@ -20,14 +21,14 @@ start=$(date +%s)
 build/molearn prepare examples/data/villin_md.dcd --top examples/data/villin_md.pdb --atoms N,CA,CB,C,O \
   --stride 2 -o "$out/villin.mlds" --align --seed 1
 build/molearn info "$out/villin.mlds"
-common=(--epochs 24 --batch-size 16 --seed 1)
+common=(--epochs 24 --batch-size 16 --seed 1 --local-weight 10)  # geometry-aware: see README
 build/molearn train "$out/villin.mlds" -o "$out/run-no-physics" "${common[@]}"
 build/molearn train "$out/villin.mlds" -o "$out/run" "${common[@]}" --physics torch --physics-start 8
 build/molearn scan "$out/run/best.ckpt" --grid 24 -o "$out/scan"
 build/molearn path "$out/run/best.ckpt" --from 0 --to 199 --steps 12 --landscape error --scan "$out/scan" \
   -o "$out/path.pdb"
 build/molearn score "$out/path.pdb"
-build/molearn relax "$out/path.pdb" -o "$out/path-relaxed.pdb" --steps 200
+build/molearn relax "$out/path.pdb" -o "$out/path-relaxed.pdb"
 build/molearn score "$out/path-relaxed.pdb" --metrics geometry,rama,energy
 build/molearn export "$out/run/best.ckpt" -o "$out/model.pt"
 build/molearn report "$out/run-no-physics" -o "$out/report-no-physics.html"

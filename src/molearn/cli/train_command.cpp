@@ -196,6 +196,10 @@ void add_train_command(CLI::App& app) {
                   "Geometry loss: backbone dihedrals (phi, psi, omega) against the input's")
       ->capture_default_str()
       ->check(non_negative_number());
+  cmd->add_option("--geometry-start", g.start_epoch,
+                  "First epoch whose loss includes the geometry terms (before: only logged)")
+      ->capture_default_str()
+      ->check(non_negative_number());
   cmd->add_option("--world-size", args->world_size,
                   "Processes of a data-parallel run (also WORLD_SIZE); --batch-size is the global batch")
       ->check(positive_number());

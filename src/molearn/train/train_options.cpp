@@ -63,7 +63,8 @@ nlohmann::json GeometryLossOptions::to_json() const {
           {"local_weight", local_weight},
           {"local_k", local_k},
           {"nonlocal_weight", nonlocal_weight},
-          {"dihedral_weight", dihedral_weight}};
+          {"dihedral_weight", dihedral_weight},
+          {"start_epoch", start_epoch}};
 }
 
 }  // namespace molearn

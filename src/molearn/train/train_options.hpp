@@ -67,6 +67,9 @@ struct GeometryLossOptions {
   // Backbone dihedrals (phi, psi, omega) against the input's: mean of
   // 1 - cos(difference), times the square of a 1.5 Å lever arm (scaled).
   double dihedral_weight = 0;
+  // Epochs before this one only log the terms: the reconstruction error
+  // finds the fold first (strong geometry terms from the start slow that).
+  int start_epoch = 0;
 
   bool enabled() const { return bonded_weight > 0 || local_weight > 0 || nonlocal_weight > 0 || dihedral_weight > 0; }
   nlohmann::json to_json() const;

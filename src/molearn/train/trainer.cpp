@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <tuple>
@@ -121,6 +122,7 @@ struct Run {
   std::unique_ptr<Communicator> communicator;  // null when training in one process
   EnergyFunction energy;                       // empty without --physics
   std::unique_ptr<GeometryLoss> geometry;      // null when the dataset's bonds are unknown
+  std::set<std::string> geometry_terms;        // names among loss_terms that --geometry-start delays
   // Statistics of the current epoch's physics term.
   double energy_sum = 0;
   std::size_t energy_batches = 0;
@@ -181,15 +183,19 @@ bool physics_active(const Run& run, int epoch) { return run.energy && epoch >= r
 // weight) or by a fixed weight.
 // The weighted sum of the registered loss terms the options ask for; each
 // term's value is added to the epoch's sums for the log.
-torch::Tensor extra_loss(Run& run, const torch::Tensor& x, const torch::Tensor& reconstruction,
-                         const torch::Tensor& z) {
+torch::Tensor extra_loss(Run& run, const torch::Tensor& x, const torch::Tensor& reconstruction, const torch::Tensor& z,
+                         int epoch) {
   const LossInputs inputs{x, reconstruction, z, run.dataset.std};
   torch::Tensor total = torch::zeros({}, x.options());
   for (const auto& [name, weight, term] : run.loss_terms) {
+    // Geometry terms before --geometry-start are only logged.
+    const bool logged_only = run.geometry_terms.count(name) && epoch < run.options.geometry.start_epoch;
+    std::optional<torch::NoGradGuard> no_grad;
+    if (logged_only) no_grad.emplace();
     const torch::Tensor value = term(inputs);
     if (value.numel() != 1) throw InputError("loss term '" + name + "' must return a scalar");
     run.loss_term_sums[name] += value.item<double>();
-    total = total + weight * value.reshape({});
+    if (!logged_only) total = total + weight * value.reshape({});
   }
   return total;
 }
@@ -247,7 +253,7 @@ std::optional<double> train_epoch(Run& run, int epoch, Clock::time_point run_sta
     const auto reconstruction = run.model->decode(z);
     const auto mse = torch::mse_loss(reconstruction, x);
     auto local_loss = run.energy ? mse + physics_term(run, z, mse, epoch) : mse;
-    if (!run.loss_terms.empty()) local_loss = local_loss + extra_loss(run, x, reconstruction, z);
+    if (!run.loss_terms.empty()) local_loss = local_loss + extra_loss(run, x, reconstruction, z, epoch);
     const double share = static_cast<double>(rows.size()) / static_cast<double>(global);
     const auto loss = run.communicator ? local_loss * share : local_loss;
     double value = mse.item<double>();
@@ -355,7 +361,9 @@ void set_up_geometry(Run& run) {
   }
   if (!run.geometry) return;
   for (auto& term : run.geometry->terms()) {
-    run.message("geometry loss " + std::get<0>(term) + " with weight " + std::to_string(std::get<1>(term)));
+    run.message("geometry loss " + std::get<0>(term) + " with weight " + std::to_string(std::get<1>(term)) +
+                (g.start_epoch > 1 ? ", in the loss from epoch " + std::to_string(g.start_epoch) : std::string()));
+    run.geometry_terms.insert(std::get<0>(term));
     run.loss_terms.push_back(std::move(term));
   }
 }
