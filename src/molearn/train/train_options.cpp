@@ -59,12 +59,8 @@ nlohmann::json PhysicsOptions::to_json() const {
 }
 
 nlohmann::json GeometryLossOptions::to_json() const {
-  return {{"bonded_weight", bonded_weight},
-          {"local_weight", local_weight},
-          {"local_k", local_k},
-          {"nonlocal_weight", nonlocal_weight},
-          {"dihedral_weight", dihedral_weight},
-          {"start_epoch", start_epoch}};
+  return {{"bonded_weight", bonded_weight},     {"local_weight", local_weight},       {"local_k", local_k},
+          {"nonlocal_weight", nonlocal_weight}, {"dihedral_weight", dihedral_weight}, {"start_epoch", start_epoch}};
 }
 
 }  // namespace molearn
