@@ -10,12 +10,11 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
-import mdtraj as md  # noqa: E402
 
 import mlds  # noqa: E402
 from foldingnet_reference import FoldingNet  # noqa: E402
+from generate_comparison import check_generate_matches  # noqa: E402
 from molearn_testing import Checks, require, run, shared_data, temp_dir  # noqa: E402
 
 murd = os.path.join(shared_data(), "murd")
@@ -51,34 +50,8 @@ with temp_dir() as tmp:
                  + (f"; missing {missing[:5]}" if missing else ""))
     model.load_state_dict({k: state[molearn_name(k)] for k in own})
 
-    # C++ encode + decode: the ends of an interpolation between frames 2 and 9.
+    # C++ encode + decode: the ends of an interpolation between frames 2 and 9, its midpoint, latent points.
     ckpt = os.path.join(out, "best.ckpt")
-    top_pdb = os.path.join(tmp, "top.pdb")
-    run("generate", ckpt, "--latent", "0,0", "-o", top_pdb, "--threads", "2")
-    path = os.path.join(tmp, "path.dcd")
-    run("generate", ckpt, "--interpolate", "2,9", "--steps", "3", "-o", path, "--threads", "2")
-    cxx = (md.load_dcd(path, top=top_pdb).xyz * 10.0 - header["mean"]) / header["std"]
-    x = torch.from_numpy(coords[[2, 9]].copy()).permute(0, 2, 1)
-    with torch.no_grad():
-        z = model.encoder(x)
-        ends = model.decoder(z).permute(0, 2, 1).numpy()
-        middle = model.decoder(z.mean(dim=0, keepdim=True)).permute(0, 2, 1).numpy()
-        z_ts = theirs.encode(x)
-    checks.check(float((z - z_ts).abs().max()) < 1e-4,
-                 f"encode of MurD frames 2, 9: PyTorch {z.numpy().round(5).tolist()} vs molearn "
-                 f"{z_ts.numpy().round(5).tolist()}")
-    diff = float(np.abs(cxx[[0, 2]] - ends).max())
-    checks.check(diff < 1e-4, f"decode(encode(frame)) of MurD frames 2, 9: max |PyTorch - C++| {diff:.2e}")
-    diff = float(np.abs(cxx[1] - middle[0]).max())
-    checks.check(diff < 1e-4, f"decode of the midpoint: max |PyTorch - C++| {diff:.2e}")
-
-    zs = torch.tensor([[0.5, -0.5], [2.0, 1.0]])
-    points = os.path.join(tmp, "points.dcd")
-    run("generate", ckpt, "--latent", "0.5,-0.5", "--latent", "2,1", "-o", points, "--threads", "2")
-    cxx_points = (md.load_dcd(points, top=top_pdb).xyz * 10.0 - header["mean"]) / header["std"]
-    with torch.no_grad():
-        ours = model.decoder(zs).permute(0, 2, 1).numpy()
-    diff = float(np.abs(cxx_points - ours).max())
-    checks.check(diff < 1e-4, f"decode of latent points: max |PyTorch - C++| {diff:.2e}")
+    check_generate_matches(checks, ckpt, model, theirs, coords, header, tmp, "MurD", threads="2")
 
 checks.finish()

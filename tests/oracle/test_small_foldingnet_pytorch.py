@@ -14,13 +14,12 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
-import mdtraj as md  # noqa: E402
 
 import mlds  # noqa: E402
 from foldingnet_reference import DecoderLayer, Encoder  # noqa: E402
+from generate_comparison import check_generate_matches  # noqa: E402
 from molearn_testing import Checks, run, source_dir, temp_dir  # noqa: E402
 
 # sum(p.numel() for p in Small_AutoEncoder(out_points=N, latent_dimension=2)
@@ -93,35 +92,7 @@ with temp_dir() as tmp:
     trained = float(state["encoder__bn1__num_batches_tracked"])
     checks.check(trained > 0, f"the weights are trained ones ({trained:.0f} BatchNorm updates)")
 
-    # C++ encode + decode: the ends of an interpolation between frames 2 and 9.
-    top_pdb = os.path.join(tmp, "top.pdb")
-    run("generate", ckpt, "--latent", "0,0", "-o", top_pdb, "--threads", "1")
-    path = os.path.join(tmp, "path.dcd")
-    run("generate", ckpt, "--interpolate", "2,9", "--steps", "3", "-o", path, "--threads", "1")
-    cxx = (md.load_dcd(path, top=top_pdb).xyz * 10.0 - header["mean"]) / header["std"]
-    x = torch.from_numpy(coords[[2, 9]].copy()).permute(0, 2, 1)
-    with torch.no_grad():
-        z = model.encoder(x)
-        ends = model.decoder(z).permute(0, 2, 1).numpy()
-        middle = model.decoder(z.mean(dim=0, keepdim=True)).permute(0, 2, 1).numpy()
-        z_ts = theirs.encode(x)
-    checks.check(float((z - z_ts).abs().max()) < 1e-4,
-                 f"encode of 2MI7 frames 2, 9: PyTorch {z.numpy().round(5).tolist()} vs molearn "
-                 f"{z_ts.numpy().round(5).tolist()}")
-    checks.check(float((z[0] - z[1]).abs().max()) > 5e-4, "the two frames have different codes")
-    diff = float(np.abs(cxx[[0, 2]] - ends).max())
-    checks.check(diff < 1e-4, f"decode(encode(frame)) of 2MI7 frames 2, 9: max |PyTorch - C++| {diff:.2e}")
-    diff = float(np.abs(cxx[1] - middle[0]).max())
-    checks.check(diff < 1e-4, f"decode of the midpoint: max |PyTorch - C++| {diff:.2e}")
-
-    zs = torch.tensor([[0.5, -0.5], [2.0, 1.0]])
-    points = os.path.join(tmp, "points.dcd")
-    run("generate", ckpt, "--latent", "0.5,-0.5", "--latent", "2,1", "-o", points, "--threads", "1")
-    cxx_points = (md.load_dcd(points, top=top_pdb).xyz * 10.0 - header["mean"]) / header["std"]
-    with torch.no_grad():
-        ours = model.decoder(zs).permute(0, 2, 1).numpy()
-    checks.check(float(np.abs(ours[0] - ours[1]).max()) > 1e-3, "the two latent points decode differently")
-    diff = float(np.abs(cxx_points - ours).max())
-    checks.check(diff < 1e-4, f"decode of latent points: max |PyTorch - C++| {diff:.2e}")
+    # C++ encode + decode: the ends of an interpolation between frames 2 and 9, its midpoint, latent points.
+    check_generate_matches(checks, ckpt, model, theirs, coords, header, tmp, "2MI7", threads="1")
 
 checks.finish()
