@@ -232,12 +232,35 @@ TEST(Trainer, EarlierRunIsNeverOverwrittenSilently) {
   EXPECT_EQ(lines, 1);
 }
 
-TEST(Trainer, DatasetWithoutValidationFramesIsRejected) {
+// Without validation frames (prepare --valid 0) training runs: the training
+// loss picks the best epoch, and no validation value is invented.
+TEST(Trainer, DatasetWithoutValidationFramesTrainsOnTheTrainingLoss) {
   test::TempDir dir;
   Dataset d = bending_helix(8, 30);
   split_dataset(d, 0.0, 1);
   write_dataset(d, dir.file("d.mlds"));
-  EXPECT_THROW(train_autoencoder(quick_options(dir.file("d.mlds"), dir.file("run"), "conv1d")), InputError);
+  std::vector<std::string> messages;
+  TrainObserver observer;
+  observer.on_message = [&](const std::string& m) { messages.push_back(m); };
+  const TrainResult result = train_autoencoder(quick_options(dir.file("d.mlds"), dir.file("run"), "conv1d"), observer);
+  EXPECT_FALSE(result.has_validation);
+  EXPECT_TRUE(std::isnan(result.best_valid_rmsd));
+  const auto history = history_of(dir.file("run/last.ckpt"));
+  ASSERT_EQ(history.size(), 4u);
+  int lowest = 0;
+  double lowest_loss = INFINITY;
+  for (const auto& r : history) {
+    EXPECT_FALSE(r.contains("valid_loss") || r.contains("valid_rmsd")) << r.dump();
+    if (r.at("train_loss").get<double>() < lowest_loss) {
+      lowest_loss = r.at("train_loss").get<double>();
+      lowest = r.at("epoch").get<int>();
+    }
+  }
+  EXPECT_EQ(result.best_epoch, lowest);
+  EXPECT_DOUBLE_EQ(result.best_valid_loss, lowest_loss);
+  bool warned = false;
+  for (const auto& m : messages) warned = warned || m.find("no validation frames") != std::string::npos;
+  EXPECT_TRUE(warned);
 }
 
 TEST(Generate, DecodesLatentPointsAndInterpolates) {
