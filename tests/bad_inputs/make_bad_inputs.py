@@ -341,6 +341,22 @@ def datasets(c, mlds):
     import zlib
     c.add("nan_coordinate.mlds", "dataset", "a NaN coordinate with a matching CRC",
           pack_mlds({**header, "data_crc32": zlib.crc32(bytes(nan_payload))}, bytes(nan_payload)))
+    # Found with the fuzz target (tests/fuzz): numbers of the wrong kind were converted
+    # to integers unchecked (undefined behaviour), a missing checksum escaped
+    # as a JSON library error, 0 atoms left the frame count unbounded.
+    c.add("split_float.mlds", "dataset", "a split index of 1e30",
+          pack_mlds({**header, "split": {**header["split"], "train": [1e30]}}, payload))
+    topo = dict(header["topology"])
+    topo["res_seq"] = [1e30] + list(topo["res_seq"][1:])
+    c.add("res_seq_float.mlds", "dataset", "a residue number of 1e30", pack_mlds({**header, "topology": topo}, payload))
+    c.add("termini_float.mlds", "dataset", "a terminal residue index of -1.5e300",
+          pack_mlds({**header, "termini": {"n_terminal_residues": [-1.5e300], "c_terminal_residues": []}}, payload))
+    c.add("crc_missing.mlds", "dataset", "header without data_crc32",
+          pack_mlds({k: v for k, v in header.items() if k != "data_crc32"}, payload))
+    c.add("atoms_zero.mlds", "dataset", "0 atoms and 10^15 frames (no coordinates to bound them)",
+          pack_mlds({**header, "atoms": 0, "frames": 10**15, "data_crc32": 0,
+                     "topology": {k: "" if k == "ins_code" else [] for k in header["topology"]},
+                     "termini": {"n_terminal_residues": [], "c_terminal_residues": []}}, b""))
     c.add("pdb_named.mlds", "dataset", "a PDB file named .mlds", read(TOP))
     os.mkdir(c.path("folder.mlds"))
     c.add("folder.mlds", "dataset", "a folder named .mlds", path=c.path("folder.mlds"))

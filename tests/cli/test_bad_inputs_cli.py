@@ -167,7 +167,8 @@ def main():
             cases.append(Case("info", e, [e["path"]]))
         # train: datasets (refused before anything is written), a bad force field, a bad checkpoint to resume.
         for name in ("empty.mlds", "cut_in_data.mlds", "frames_1e9.mlds", "atoms_1e9.mlds", "flipped_data.mlds",
-                     "nan_coordinate.mlds", "folder.mlds", "termini_out_of_range.mlds", "split_out_of_range.mlds"):
+                     "nan_coordinate.mlds", "folder.mlds", "termini_out_of_range.mlds", "split_out_of_range.mlds",
+                     "crc_missing.mlds", "split_float.mlds", "atoms_zero.mlds"):
             e = by_name[name]
             cases.append(Case("train", e, [e["path"], "-o", "{out}/run", "--epochs", "1", "--threads", "1"]))
         cases.append(Case("train", by_name["cut.xml"], [mlds, "-o", "{out}/run", "--epochs", "1", "--threads", "1",

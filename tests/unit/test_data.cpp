@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <random>
 
@@ -208,6 +209,63 @@ TEST(DatasetFile, RejectsWrongMagicVersionTruncationAndCorruption) {
   flipped[flipped.size() - 5] ^= 0x40;
   expect_error("flipped.mlds", flipped, "checksum");
   expect_error("tiny.mlds", "MLDS", "too short");
+}
+
+// Found with the fuzz target (tests/fuzz): a missing checksum escaped as a JSON
+// library exception; header numbers of the wrong kind (1e30 where an index
+// belongs) were converted to integers by nlohmann's get<>(), undefined
+// behaviour; and with 0 atoms the file size did not bound the frame count.
+TEST(DatasetFile, RejectsHeaderNumbersOfTheWrongKind) {
+  test::TempDir dir;
+  write_dataset(small_dataset(), dir.file("good.mlds"));
+  const std::string bytes = read_bytes(dir.file("good.mlds"));
+  std::uint64_t length = 0;
+  std::memcpy(&length, bytes.data() + 16, 8);
+  const nlohmann::json good = nlohmann::json::parse(bytes.substr(24, length));
+  const std::string payload = bytes.substr((24 + length + 63) / 64 * 64);
+  auto expect_error = [&](const std::string& name, const nlohmann::json& header, const std::string& fragment) {
+    const std::string text = header.dump();
+    const std::uint64_t n = text.size();
+    std::string file = bytes.substr(0, 16) + std::string(reinterpret_cast<const char*>(&n), 8) + text;
+    file.resize((24 + n + 63) / 64 * 64, '\0');
+    test::write_text(dir.file(name), file + (header["atoms"] == 0 ? "" : payload));
+    for (bool coordinates : {false, true}) {
+      try {
+        read_dataset(dir.file(name), coordinates);
+        ADD_FAILURE() << name << ": expected FormatError";
+      } catch (const FormatError& e) {
+        EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+      }
+    }
+  };
+  nlohmann::json h = good;
+  h["split"]["train"] = {0, 1e30};
+  expect_error("split_float.mlds", h, "'split.train' must hold integers >= 0, found 1e+30");
+  h = good;
+  h["split"]["valid"] = {-1};
+  expect_error("split_negative.mlds", h, "'split.valid' must hold integers >= 0, found -1");
+  h = good;
+  h["topology"]["res_seq"][0] = 1e30;
+  expect_error("res_seq_float.mlds", h, "'res_seq' must hold integers from -2147483648 to 2147483647");
+  h = good;
+  h["termini"]["n_terminal_residues"] = {-1.5e300};
+  expect_error("termini_float.mlds", h, "'n_terminal_residues' must hold integers >= 0");
+  h = good;
+  h["origins"]["file"] = {0, 0, 4294967296};
+  expect_error("origins_file.mlds", h, "'origins.file' must hold integers from 0 to 4294967295");
+  h = good;
+  h["data_crc32"] = 1e300;
+  expect_error("crc_float.mlds", h, "'data_crc32' must hold integers");
+  h = good;
+  h.erase("data_crc32");
+  expect_error("crc_missing.mlds", h, "data_crc32");
+  h = good;
+  h["atoms"] = 0;
+  h["frames"] = 1000000000000000;
+  h["topology"] = topology_to_json(Topology());
+  h["termini"] = {{"n_terminal_residues", nlohmann::json::array()}, {"c_terminal_residues", nlohmann::json::array()}};
+  expect_error("atoms_zero.mlds", h, "'atoms' is 0");
 }
 
 TEST(DatasetFile, UnwritableFolderIsAnOutputError) {

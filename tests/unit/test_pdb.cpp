@@ -164,6 +164,26 @@ TEST(PdbWriter, RejectsCoordinatesThatDoNotFit) {
   EXPECT_THROW(writer.write(Frame{{1e5f, 0, 0}, {}, 0, 0}), OutputError);
 }
 
+// Found by fuzzing: gemmi 0.5 parses integers without an overflow check
+// (undefined behaviour). Categories molearn does not use are no longer handed
+// to gemmi, and an _atom_site number beyond int's range is refused.
+TEST(MmcifReader, IntegersBeyondIntAreRefusedInAtomsAndIgnoredElsewhere) {
+  const auto regressions = test::source_dir() / "tests/fuzz/regressions/mmcif";
+  try {
+    open_trajectory((regressions / "seq_id_overflow.cif").string());
+    ADD_FAILURE() << "an auth_seq_id of 20 digits was accepted";
+  } catch (const FormatError& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("seq_id_overflow.cif: _atom_site.auth_seq_id '11111111111111111111' is beyond"),
+        std::string::npos)
+        << e.what();
+  }
+  // A helix length of 99999999999 in _struct_conf does not matter to molearn.
+  auto reader = open_trajectory((regressions / "struct_conf_overflow.cif").string());
+  EXPECT_EQ(reader->atom_count(), 2u);
+  EXPECT_EQ(read_all(*reader).size(), 1u);
+}
+
 TEST(TrajectoryFormat, FromExtension) {
   EXPECT_EQ(format_from_path("a/b.PDB"), TrajectoryFormat::Pdb);
   EXPECT_EQ(format_from_path("x.cif.gz"), TrajectoryFormat::Mmcif);

@@ -28,6 +28,24 @@ TEST(DopeTable, ReadsTheLibraryAndRejectsRowsOfOtherLengths) {
   EXPECT_THROW(DopeTable::load_file(dir.file("absent.lib")), InputError);
 }
 
+// Found by fuzzing (tests/fuzz/regressions/dope): a huge negative offset made
+// pair_energy() convert a bin index beyond int's range (undefined behaviour).
+TEST(DopeTable, RejectsHeadersWhoseBinsCannotBeIndexed) {
+  test::TempDir dir;
+  const std::string row = "\nA_X A_X 1 2 3\n";
+  for (const char* header : {"0.5 1 -4e307", "0.5 1 -0.5", "1e-320 1 0.5", "inf 1 0"}) {
+    test::write_text(dir.file("header.lib"), header + row);
+    try {
+      DopeTable::load_file(dir.file("header.lib"));
+      ADD_FAILURE() << "accepted the header '" << header << "'";
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find("header.lib:1"), std::string::npos) << e.what();
+    }
+  }
+  test::write_text(dir.file("no_offset.lib"), "0.5 1" + row);  // IMP's offset is optional
+  EXPECT_DOUBLE_EQ(DopeTable::load_file(dir.file("no_offset.lib")).max_distance(), 1.5);
+}
+
 // Spline through 0 1 0 at the bin centres 0.75, 1.25, 1.75 Å (bin width
 // h = 0.5): natural ends give second derivatives 0, -12, 0 (4 s1 = 6 (0 - 2 + 0)
 // / h^2). Half way between the first two centres (r = 1.0):

@@ -196,5 +196,27 @@ TEST(ForceFieldReader, LaterFilesAddToEarlierOnes) {
   EXPECT_NE(error_of({base, other_scales}).find("1-4 scales"), std::string::npos);
 }
 
+// Found with the fuzz target: files were told apart by the spelling of their path, so
+// a file including itself as "./self.xml" (or two including each other through
+// "sub/../") was read again and again until the path grew too long, which
+// escaped as a std::filesystem_error, as did an include name too long.
+TEST(ForceFieldReader, IncludesAreReadOnceWhateverTheirSpelling) {
+  TempDir dir;
+  const std::string self = dir.file("self.xml");
+  write_text(self, "<ForceField>\n <Include file=\"./self.xml\"/>\n" + test::toy_forcefield_xml().substr(12));
+  EXPECT_EQ(read_forcefield({self}).files.size(), 1u);
+
+  std::filesystem::create_directories(dir.path() / "sub");
+  const std::string top = dir.file("top.xml"), sub = dir.file("sub/sub.xml");
+  write_text(top, "<ForceField>\n <Include file=\"sub/sub.xml\"/>\n" + test::toy_forcefield_xml().substr(12));
+  write_text(sub, "<ForceField>\n <Include file=\"../top.xml\"/>\n</ForceField>\n");
+  EXPECT_EQ(read_forcefield({top}).files.size(), 2u);
+
+  const std::string long_name = dir.file("long.xml");
+  write_text(long_name, "<ForceField>\n <Include file=\"" + std::string(5000, 'x') + "\"/>\n</ForceField>\n");
+  EXPECT_NE(error_of({long_name}).find("long.xml, line 2: included file"), std::string::npos);
+  EXPECT_THROW(read_forcefield({std::string(5000, 'x')}), InputError);
+}
+
 }  // namespace
 }  // namespace molearn

@@ -101,6 +101,12 @@ DopeTable DopeTable::load_file(const std::string& path) {
       throw FormatError(path + ":1: expected 'bin_width type_count [offset]' (e.g. '0.5 158 0.5'), found '" + line +
                         "'");
     if (!(header >> table.offset_)) table.offset_ = 0;  // IMP: the offset is optional
+    // pair_energy() turns (r - offset) / bin_width into a bin index; a huge,
+    // negative or non-finite offset or a width whose inverse overflows made
+    // that conversion overflow an int (undefined behaviour, found by fuzzing).
+    if (!std::isnormal(table.bin_width_) || !std::isfinite(table.offset_) || table.offset_ < 0)
+      throw FormatError(path + ":1: bin width must be a positive number and the offset a finite one >= 0, found '" +
+                        line + "'");
   }
   struct Row {
     int a, b;

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <type_traits>
 
 #include "molearn/core/atomic_file.hpp"
 #include "molearn/core/error.hpp"
@@ -42,6 +44,37 @@ std::uint32_t crc32_of(const std::vector<float>& values) {
   return static_cast<std::uint32_t>(crc);
 }
 
+// An integer of the header as type Int. nlohmann's get<Int>() converts any
+// number, and a float outside Int's range (1e30 in a damaged or hand-edited
+// header) is undefined behaviour, so the kind and range are checked first.
+template <typename Int>
+Int integer_from_json(const nlohmann::json& j, const char* what) {
+  if (j.is_number_unsigned()) {
+    const auto value = j.get<std::uint64_t>();
+    if (value <= static_cast<std::uint64_t>(std::numeric_limits<Int>::max())) return static_cast<Int>(value);
+  } else if constexpr (std::is_signed_v<Int>) {
+    if (j.is_number_integer()) {  // nlohmann stores only negative integers as signed
+      const auto value = j.get<std::int64_t>();
+      if (value >= static_cast<std::int64_t>(std::numeric_limits<Int>::min())) return static_cast<Int>(value);
+    }
+  }
+  const std::string range = sizeof(Int) >= 8 ? (std::is_signed_v<Int> ? "" : " >= 0")
+                                             : " from " + std::to_string(std::numeric_limits<Int>::min()) + " to " +
+                                                   std::to_string(std::numeric_limits<Int>::max());
+  std::string found = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (found.size() > 40) found = found.substr(0, 40) + "...";
+  throw std::runtime_error(std::string("'") + what + "' must hold integers" + range + ", found " + found);
+}
+
+template <typename Int>
+std::vector<Int> integers_from_json(const nlohmann::json& j, const char* what) {
+  if (!j.is_array()) throw std::runtime_error(std::string("'") + what + "' must be a list of integers");
+  std::vector<Int> values;
+  values.reserve(j.size());
+  for (const nlohmann::json& item : j) values.push_back(integer_from_json<Int>(item, what));
+  return values;
+}
+
 }  // namespace
 
 nlohmann::json topology_to_json(const Topology& topology) {
@@ -73,7 +106,7 @@ Topology topology_from_json(const nlohmann::json& j, std::size_t atoms) {
     Atom& a = list[i];
     a.name = j["name"][i].get<std::string>();
     a.res_name = j["res_name"][i].get<std::string>();
-    a.res_seq = j["res_seq"][i].get<int>();
+    a.res_seq = integer_from_json<int>(j["res_seq"][i], "res_seq");
     a.ins_code = ins_codes[i];
     a.chain = j["chain"][i].get<std::string>();
     a.element = j["element"][i].get<std::string>();
@@ -194,6 +227,7 @@ Dataset read_dataset(const std::string& path, bool load_coordinates) {
   const RawHeader raw = read_raw_header(in, path);
   const nlohmann::json& h = raw.json;
   Dataset d;
+  std::uint32_t data_crc32 = 0;
   try {
     if (h.at("format") != "molearn-dataset" || h.at("dtype") != "float32" || h.at("byte_order") != "little")
       throw std::runtime_error("unsupported format, dtype or byte order");
@@ -201,28 +235,34 @@ Dataset read_dataset(const std::string& path, bool load_coordinates) {
       throw std::runtime_error("'frames' and 'atoms' must be counts (integers >= 0)");
     d.frame_count = h.at("frames").get<std::size_t>();
     const auto atoms = h.at("atoms").get<std::size_t>();
+    // Without atoms the file-size check below could not bound the frame count.
+    if (atoms == 0) throw std::runtime_error("'atoms' is 0");
     d.topology = topology_from_json(h.at("topology"), atoms);
     d.mean = h.at("mean").get<double>();
     d.std = h.at("std").get<double>();
     d.termini.resize(d.topology.residue_count());
     for (const char* key : {"n_terminal_residues", "c_terminal_residues"})
-      for (std::size_t r : h.at("termini").at(key)) {
+      for (std::size_t r : integers_from_json<std::size_t>(h.at("termini").at(key), key)) {
         if (r >= d.termini.size()) throw std::runtime_error("terminal residue index out of range");
         (key[0] == 'n' ? d.termini[r].n_terminal : d.termini[r].c_terminal) = true;
       }
-    d.train_indices = h.at("split").at("train").get<std::vector<std::size_t>>();
-    d.valid_indices = h.at("split").at("valid").get<std::vector<std::size_t>>();
+    d.train_indices = integers_from_json<std::size_t>(h.at("split").at("train"), "split.train");
+    d.valid_indices = integers_from_json<std::size_t>(h.at("split").at("valid"), "split.valid");
     for (std::size_t i : d.train_indices)
       if (i >= d.frame_count) throw std::runtime_error("split index out of range");
     for (std::size_t i : d.valid_indices)
       if (i >= d.frame_count) throw std::runtime_error("split index out of range");
     d.sources = h.at("sources").get<std::vector<std::string>>();
     d.topology_source = h.at("topology_source").get<std::string>();
-    const auto files = h.at("origins").at("file").get<std::vector<std::uint32_t>>();
-    const auto frames = h.at("origins").at("frame").get<std::vector<std::uint64_t>>();
+    const auto files = integers_from_json<std::uint32_t>(h.at("origins").at("file"), "origins.file");
+    const auto frames = integers_from_json<std::uint64_t>(h.at("origins").at("frame"), "origins.frame");
     for (std::size_t i = 0; i < files.size() && i < frames.size(); ++i) d.origins.push_back({files[i], frames[i]});
     d.settings = h.value("settings", nlohmann::json::object());
     if (!std::isfinite(d.std) || d.std <= 0 || !std::isfinite(d.mean)) throw std::runtime_error("invalid mean/std");
+    // Read here, with the other fields, so that a missing or damaged checksum
+    // is a FormatError naming the file like them (it escaped as a JSON
+    // library exception before).
+    data_crc32 = integer_from_json<std::uint32_t>(h.at("data_crc32"), "data_crc32");
   } catch (const std::exception& e) {
     throw FormatError(path + ": corrupt header: " + e.what());
   }
@@ -242,7 +282,7 @@ Dataset read_dataset(const std::string& path, bool load_coordinates) {
   in.seekg(static_cast<std::streamoff>(raw.data_offset));
   if (!in.read(reinterpret_cast<char*>(d.coords.data()), static_cast<std::streamsize>(data_bytes)))
     throw FormatError(path + ": truncated while reading coordinates");
-  if (crc32_of(d.coords) != h.at("data_crc32").get<std::uint32_t>())
+  if (crc32_of(d.coords) != data_crc32)
     throw FormatError(path + ": coordinates do not match their checksum (the file is corrupt)");
   const auto bad = std::find_if(d.coords.begin(), d.coords.end(), [](float x) { return !std::isfinite(x); });
   if (bad != d.coords.end()) {

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,35 @@ std::string read_text(const std::string& path) {
   return text;
 }
 
+// gemmi 0.5 parses integers without an overflow check (string_to_int in
+// gemmi/atox.hpp: signed overflow, undefined behaviour, found by fuzzing), in
+// _atom_site and in many categories molearn does not use. So only the
+// categories the reader needs (atoms, unit cell, space group) go on to
+// gemmi::make_structure, and no number of _atom_site may start with an
+// integer beyond int's range.
+void keep_atoms_and_cell(gemmi::cif::Block& block, const std::string& path) {
+  for (gemmi::cif::Item& item : block.items) {
+    const bool wanted = item.has_prefix("_atom_site.") || item.has_prefix("_cell.") || item.has_prefix("_symmetry.") ||
+                        item.has_prefix("_space_group.");
+    if (!wanted && item.type != gemmi::cif::ItemType::Comment) item.erase();
+  }
+  auto check = [&](const std::string& tag, const std::string& value) {
+    std::size_t i = 0;
+    while (i < value.size() && gemmi::is_space(value[i])) ++i;
+    if (i < value.size() && (value[i] == '-' || value[i] == '+')) ++i;
+    long long magnitude = 0;
+    for (; i < value.size() && gemmi::is_digit(value[i]); ++i)
+      if ((magnitude = magnitude * 10 + (value[i] - '0')) > std::numeric_limits<int>::max())
+        throw FormatError(path + ": " + tag + " '" + value.substr(0, 40) + "' is beyond the range of integers");
+  };
+  for (const gemmi::cif::Item& item : block.items) {
+    if (item.type == gemmi::cif::ItemType::Pair && item.has_prefix("_atom_site.")) check(item.pair[0], item.pair[1]);
+    if (item.type == gemmi::cif::ItemType::Loop && item.has_prefix("_atom_site.") && !item.loop.tags.empty())
+      for (std::size_t k = 0; k < item.loop.values.size(); ++k)
+        check(item.loop.tags[k % item.loop.tags.size()], item.loop.values[k]);
+  }
+}
+
 }  // namespace
 
 MmcifReader::MmcifReader(std::string path) : path_(std::move(path)) {
@@ -65,8 +95,9 @@ MmcifReader::MmcifReader(std::string path) : path_(std::move(path)) {
   const std::string text = read_text(path_);
   gemmi::Structure st;
   try {
-    const gemmi::cif::Document document = gemmi::cif::read_memory(text.data(), text.size(), path_.c_str());
+    gemmi::cif::Document document = gemmi::cif::read_memory(text.data(), text.size(), path_.c_str());
     if (document.blocks.empty()) throw FormatError(path_ + ": empty, or not an mmCIF file (no data_ block)");
+    keep_atoms_and_cell(document.blocks[0], path_);
     st = gemmi::make_structure(document);
   } catch (const Error&) {
     throw;

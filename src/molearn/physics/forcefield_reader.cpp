@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 
@@ -116,7 +117,20 @@ ForceField Reader::read(const std::vector<std::string>& names) {
   // already in it, as OpenMM's ForceField.loadFile does.
   std::vector<std::unique_ptr<XmlFile>> files;
   std::vector<std::string> queue;
-  for (const auto& name : names) queue.push_back(find_forcefield_file(name));
+  // Files are told apart by their canonical path: a file that includes
+  // itself, or one that includes another including it back, under another
+  // spelling ("./ff.xml", "sub/../ff.xml") was read again and again, its path
+  // growing until the file system refused it (found with the fuzz target).
+  std::set<fs::path> seen;
+  auto identity = [](const std::string& path) {
+    std::error_code ec;
+    fs::path canonical = fs::canonical(path, ec);
+    return ec ? fs::path(path) : canonical;
+  };
+  for (const auto& name : names) {
+    queue.push_back(find_forcefield_file(name));
+    seen.insert(identity(queue.back()));
+  }
   for (std::size_t i = 0; i < queue.size(); ++i) {
     auto file = std::make_unique<XmlFile>();
     file->path = queue[i];
@@ -124,13 +138,14 @@ ForceField Reader::read(const std::vector<std::string>& names) {
     for (pugi::xml_node include : file->doc.document_element().children("Include")) {
       const std::string included = required(*file, include, "file");
       const fs::path beside = fs::path(file->path).parent_path() / included;
+      std::error_code ec;  // e.g. a name too long for the file system: not found
       std::string path;
       try {
-        path = fs::exists(beside) ? beside.string() : find_forcefield_file(included);
+        path = fs::is_regular_file(beside, ec) ? beside.string() : find_forcefield_file(included);
       } catch (const InputError&) {
         fail(*file, include, "included file '" + included + "' not found");
       }
-      if (std::find(queue.begin(), queue.end(), path) == queue.end()) queue.push_back(path);
+      if (seen.insert(identity(path)).second) queue.push_back(path);
     }
     files.push_back(std::move(file));
   }
@@ -410,9 +425,10 @@ void Reader::read_script(const XmlFile& file, const pugi::xml_node& script) {
 std::string forcefield_data_dir() { return MOLEARN_FORCEFIELD_DIR; }
 
 std::string find_forcefield_file(const std::string& name) {
-  if (fs::is_regular_file(name)) return name;
+  std::error_code ec;  // the throwing overloads throw std::filesystem_error for names too long
+  if (fs::is_regular_file(name, ec)) return name;
   const fs::path in_data = fs::path(forcefield_data_dir()) / name;
-  if (fs::is_regular_file(in_data)) return in_data.string();
+  if (fs::is_regular_file(in_data, ec)) return in_data.string();
   throw InputError(name + ": force-field file not found (looked in the current folder and in " + forcefield_data_dir() +
                    ")");
 }
