@@ -2,7 +2,6 @@
 logged before the start epoch and part of the loss afterwards, for each
 engine; the run resumes exactly; bad physics options are refused.
 """
-import json
 import os
 import sys
 
@@ -45,6 +44,14 @@ with temp_dir() as tmp:
     off, on = runs["0"], runs["1"]
     checks.check(off[0]["train_loss"] == on[0]["train_loss"] and off[0]["train_energy"] == on[0]["train_energy"],
                  "before the start epoch the physics term changes nothing")
+    # ... not even batch norm's running statistics, which validation uses:
+    # epoch 1 validates exactly as in a run without --physics.
+    plain = os.path.join(tmp, "plain")
+    run("train", data, "-o", plain, *common[:-4], "--patience", "0")
+    plain = read_log(plain)
+    checks.check(plain[0]["train_loss"] == on[0]["train_loss"] and plain[0]["valid_rmsd"] == on[0]["valid_rmsd"],
+                 f"epoch 1 with the physics term logged only validates as without it: valid RMSD "
+                 f"{plain[0]['valid_rmsd']} vs {on[0]['valid_rmsd']}")
     ratio = on[-1]["train_energy"] / off[-1]["train_energy"]
     checks.check(ratio < 0.5 and on[-1]["train_loss"] != off[-1]["train_loss"],
                  f"in the loss, the physics term lowers the energy of decoded interpolations: {ratio:.2f}x "

@@ -210,8 +210,13 @@ torch::Tensor physics_term(Run& run, const torch::Tensor& z, const torch::Tensor
   if (active) {
     mean_energy = robust_mean_energy(run.energy(run.model->decode((1 - alpha) * first + alpha * second)));
   } else {
+    // Logged only: decode in eval mode, so that these extra decodes do not
+    // move batch norm's running statistics and the run stays the one it
+    // would be without the physics term.
     torch::NoGradGuard no_grad;
+    run.model->eval();
     mean_energy = robust_mean_energy(run.energy(run.model->decode((1 - alpha) * first + alpha * second)));
+    run.model->train();
   }
   const double energy = mean_energy.item<double>();
   if (std::isfinite(energy)) {
