@@ -20,6 +20,8 @@ packages=(
   python3-cctbx
   # static figures of the report, and the browser its tests look through
   gnuplot-nox chromium
+  # the fuzz targets (scripts/fuzz.sh, run by CI): clang's libFuzzer and sanitizers
+  clang libclang-rt-dev
 )
 
 missing=()
