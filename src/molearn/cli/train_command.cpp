@@ -142,6 +142,11 @@ void add_train_command(CLI::App& app) {
       ->check(non_negative_number());
   cmd->add_option("--seed", options->seed, "Seed of initialisation and shuffling")->capture_default_str();
   add_threads_option(cmd, options->threads, "Intra-op threads (0: all cores)");
+  cmd->add_option("--data-access", options->data_access,
+                  "Where the frames are kept: memory (all loaded), stream (read from the file a batch at a time: "
+                  "memory for a batch, whatever the dataset's size), auto (stream datasets over 256 MiB)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "memory", "stream"}));
   cmd->add_flag("--resume", options->resume, "Continue from OUTPUT/last.ckpt");
   cmd->add_flag("--overwrite", options->overwrite,
                 "Replace an earlier run in the output folder (without it or --resume, train refuses to)")

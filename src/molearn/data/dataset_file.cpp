@@ -30,18 +30,22 @@ std::size_t data_offset(std::size_t header_length) {
   return (end + kAlignment - 1) / kAlignment * kAlignment;
 }
 
-std::uint32_t crc32_of(const std::vector<float>& values) {
-  // zlib's crc32 takes at most 4 GiB at a time.
-  uLong crc = crc32(0L, Z_NULL, 0);
-  const auto* bytes = reinterpret_cast<const Bytef*>(values.data());
-  std::size_t left = values.size() * sizeof(float);
+// zlib's crc32 takes at most 4 GiB at a time.
+std::uint32_t crc32_update(std::uint32_t crc, const float* values, std::size_t count) {
+  uLong c = crc;
+  const auto* bytes = reinterpret_cast<const Bytef*>(values);
+  std::size_t left = count * sizeof(float);
   while (left > 0) {
     const uInt chunk = static_cast<uInt>(std::min<std::size_t>(left, 1u << 30));
-    crc = crc32(crc, bytes, chunk);
+    c = crc32(c, bytes, chunk);
     bytes += chunk;
     left -= chunk;
   }
-  return static_cast<std::uint32_t>(crc);
+  return static_cast<std::uint32_t>(c);
+}
+
+std::uint32_t crc32_of(const std::vector<float>& values) {
+  return crc32_update(static_cast<std::uint32_t>(crc32(0L, Z_NULL, 0)), values.data(), values.size());
 }
 
 // An integer of the header as type Int. nlohmann's get<Int>() converts any
@@ -220,14 +224,13 @@ nlohmann::json read_dataset_header(const std::string& path) {
   return read_raw_header(in, path).json;
 }
 
-Dataset read_dataset(const std::string& path, bool load_coordinates) {
+Dataset read_dataset_metadata(const std::string& path, DatasetDataSection& section) {
   if (!std::filesystem::exists(path)) throw InputError(path + ": no such file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open file for reading");
   const RawHeader raw = read_raw_header(in, path);
   const nlohmann::json& h = raw.json;
   Dataset d;
-  std::uint32_t data_crc32 = 0;
   try {
     if (h.at("format") != "molearn-dataset" || h.at("dtype") != "float32" || h.at("byte_order") != "little")
       throw std::runtime_error("unsupported format, dtype or byte order");
@@ -262,7 +265,7 @@ Dataset read_dataset(const std::string& path, bool load_coordinates) {
     // Read here, with the other fields, so that a missing or damaged checksum
     // is a FormatError naming the file like them (it escaped as a JSON
     // library exception before).
-    data_crc32 = integer_from_json<std::uint32_t>(h.at("data_crc32"), "data_crc32");
+    section.crc32 = integer_from_json<std::uint32_t>(h.at("data_crc32"), "data_crc32");
   } catch (const std::exception& e) {
     throw FormatError(path + ": corrupt header: " + e.what());
   }
@@ -277,20 +280,51 @@ Dataset read_dataset(const std::string& path, bool load_coordinates) {
     throw FormatError(path + ": file is " + std::to_string(raw.file_size) + " bytes, expected " +
                       std::to_string(raw.data_offset + data_bytes) + " for " + std::to_string(d.frame_count) +
                       " frames x " + std::to_string(d.atom_count()) + " atoms (truncated or corrupt)");
+  section.offset = raw.data_offset;
+  section.bytes = data_bytes;
+  return d;
+}
+
+void check_dataset_coordinates(const std::string& path, const Dataset& metadata, const DatasetDataSection& section,
+                               float* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open file for reading");
+  in.seekg(static_cast<std::streamoff>(section.offset));
+  const std::size_t total = section.bytes / sizeof(float);
+  // Without a destination the data goes through a bounded buffer: memory for
+  // 4 Mi floats whatever the dataset's size.
+  std::vector<float> buffer(out ? 0 : std::min<std::size_t>(total, std::size_t{1} << 22));
+  const std::size_t chunk = out ? std::max<std::size_t>(total, 1) : std::max<std::size_t>(buffer.size(), 1);
+  std::uint32_t crc = static_cast<std::uint32_t>(crc32(0L, Z_NULL, 0));
+  std::size_t first_bad = total;
+  for (std::size_t done = 0; done < total;) {
+    const std::size_t count = std::min(chunk, total - done);
+    float* values = out ? out + done : buffer.data();
+    if (!in.read(reinterpret_cast<char*>(values), static_cast<std::streamsize>(count * sizeof(float))))
+      throw FormatError(path + ": truncated while reading coordinates");
+    crc = crc32_update(crc, values, count);
+    if (first_bad == total) {
+      const float* bad = std::find_if(values, values + count, [](float x) { return !std::isfinite(x); });
+      if (bad != values + count) first_bad = done + static_cast<std::size_t>(bad - values);
+    }
+    done += count;
+  }
+  // The checksum first: a damaged file is reported as damaged even when the
+  // damage made a value non-finite.
+  if (crc != section.crc32) throw FormatError(path + ": coordinates do not match their checksum (the file is corrupt)");
+  if (first_bad != total) {
+    const std::size_t per_frame = metadata.atom_count() * 3;
+    throw FormatError(path + ": frame " + std::to_string(first_bad / per_frame) + " (0-based): atom " +
+                      std::to_string(first_bad % per_frame / 3 + 1) + " has a non-finite coordinate");
+  }
+}
+
+Dataset read_dataset(const std::string& path, bool load_coordinates) {
+  DatasetDataSection section;
+  Dataset d = read_dataset_metadata(path, section);
   if (!load_coordinates) return d;
   d.coords.resize(d.frame_count * d.atom_count() * 3);
-  in.seekg(static_cast<std::streamoff>(raw.data_offset));
-  if (!in.read(reinterpret_cast<char*>(d.coords.data()), static_cast<std::streamsize>(data_bytes)))
-    throw FormatError(path + ": truncated while reading coordinates");
-  if (crc32_of(d.coords) != data_crc32)
-    throw FormatError(path + ": coordinates do not match their checksum (the file is corrupt)");
-  const auto bad = std::find_if(d.coords.begin(), d.coords.end(), [](float x) { return !std::isfinite(x); });
-  if (bad != d.coords.end()) {
-    const auto at = static_cast<std::size_t>(bad - d.coords.begin());
-    const std::size_t per_frame = d.atom_count() * 3;
-    throw FormatError(path + ": frame " + std::to_string(at / per_frame) + " (0-based): atom " +
-                      std::to_string(at % per_frame / 3 + 1) + " has a non-finite coordinate");
-  }
+  check_dataset_coordinates(path, d, section, d.coords.data());
   return d;
 }
 

@@ -13,6 +13,7 @@
 // docs/dataset-format.md describes every header field.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "molearn/data/dataset.hpp"
@@ -28,6 +29,25 @@ void write_dataset(const Dataset& dataset, const std::string& path);
 // `load_coordinates` false only the metadata is read (coords stays empty) and
 // the checksum is not verified. Throws FormatError naming the file.
 Dataset read_dataset(const std::string& path, bool load_coordinates = true);
+
+// Where a dataset file's coordinates are: for reading its frames on demand
+// (DatasetFrameReader) instead of all at once.
+struct DatasetDataSection {
+  std::uint64_t offset = 0;  // bytes from the start of the file
+  std::uint64_t bytes = 0;
+  std::uint32_t crc32 = 0;  // of the coordinate bytes, as stored in the header
+};
+
+// The metadata of a dataset (coords left empty, the sizes checked against
+// the file's) and where its coordinates are. Throws FormatError naming the file.
+Dataset read_dataset_metadata(const std::string& path, DatasetDataSection& section);
+
+// Reads every coordinate once and checks the checksum, then that all are
+// finite. With `out` (room for frames x atoms x 3 floats) they are kept
+// there; without, they go through a small buffer, so that a dataset of any
+// size is checked in bounded memory. Throws FormatError naming the file.
+void check_dataset_coordinates(const std::string& path, const Dataset& metadata, const DatasetDataSection& section,
+                               float* out = nullptr);
 
 // Per-atom topology arrays as stored in the header (also used by checkpoints).
 nlohmann::json topology_to_json(const Topology& topology);

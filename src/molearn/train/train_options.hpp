@@ -88,6 +88,10 @@ struct TrainOptions {
   int threads = 0;  // intra-op threads; 0 = all cores
   bool resume = false;
   bool overwrite = false;  // replace an earlier run in output_dir (else refused unless resuming)
+  // Where the frames live during training: "memory" (all loaded), "stream"
+  // (read from the file a batch at a time) or "auto" (stream large datasets).
+  // The same frames either way: it changes memory use, not results.
+  std::string data_access = "auto";
   DistributedOptions distributed;
   PhysicsOptions physics;
   GeometryLossOptions geometry;

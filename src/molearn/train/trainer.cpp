@@ -1,5 +1,6 @@
 #include "molearn/train/trainer.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -108,11 +109,14 @@ void check_folder_is_writable(const std::string& folder) {
 
 // Everything one run needs, built once.
 struct Run {
-  Run(const TrainOptions& o, const TrainObserver& obs) : options(o), observer(obs), dataset(read_dataset(o.dataset)) {}
+  // The metadata only: the coordinates are loaded or streamed by load_frames().
+  Run(const TrainOptions& o, const TrainObserver& obs)
+      : options(o), observer(obs), dataset(read_dataset(o.dataset, /*load_coordinates=*/false)) {}
 
   const TrainOptions& options;
   const TrainObserver& observer;
-  Dataset dataset;
+  Dataset dataset;      // metadata; its coords are empty (the frames are in `tensors`)
+  Dataset first_frame;  // the metadata with frame 0: what the force-field and geometry set-up read
   TensorDataset tensors;
   Autoencoder model;
   std::unique_ptr<torch::optim::AdamW> optimizer;
@@ -252,7 +256,7 @@ std::optional<double> train_epoch(Run& run, int epoch, Clock::time_point run_sta
     const std::size_t mine_first = first + global * r / ranks, mine_last = first + global * (r + 1) / ranks;
     std::vector<std::int64_t> rows;
     for (std::size_t i = mine_first; i < mine_last; ++i) rows.push_back(static_cast<std::int64_t>(train[order[i]]));
-    const auto x = run.tensors.coords.index_select(0, torch::tensor(rows, torch::kInt64));
+    const auto x = run.tensors.frames(torch::tensor(rows, torch::kInt64));
     run.optimizer->zero_grad();
     const auto z = run.model->encode(x);
     const auto reconstruction = run.model->decode(z);
@@ -301,7 +305,7 @@ double validation_energy(Run& run) {
     ends = torch::cat({ends, train.slice(0, 0, std::min<std::int64_t>(3 - ends.size(0), train.size(0)))});
   }
   if (ends.size(0) < 2) return 0;
-  const auto z = run.model->encode(run.tensors.coords.index_select(0, ends));
+  const auto z = run.model->encode(run.tensors.frames(ends));
   const auto first = z.slice(0, 0, z.size(0) - 1), second = z.slice(0, 1, z.size(0));
   double sum = 0;
   for (double alpha : {0.25, 0.5, 0.75})
@@ -328,7 +332,7 @@ Validation validate(Run& run) {
   const std::int64_t n = valid.size(0);
   for (std::int64_t first = 0; first < n; first += run.options.batch_size) {
     const auto rows = valid.slice(0, first, std::min<std::int64_t>(n, first + run.options.batch_size));
-    const auto x = run.tensors.coords.index_select(0, rows);
+    const auto x = run.tensors.frames(rows);
     const auto out = run.model->forward(x);
     mse_sum += torch::mse_loss(out, x).item<double>() * static_cast<double>(rows.size(0));
     rmsd_sum += rmsd_angstrom(out, x, run.dataset.std).sum().item<double>();
@@ -351,16 +355,48 @@ Validation validate(Run& run) {
 // epoch. The metric needs the force field's templates; a dataset they do not
 // fit (a ligand, a CA-only selection) trains without it, unless a term that
 // needs it was asked for.
+// Datasets whose coordinates take more than this are read from the file a
+// batch at a time (`--data-access auto`): a large dataset then needs memory
+// for a batch, not for all its frames; below it, memory is cheap and reading
+// once is simpler. Both give exactly the same frames.
+constexpr std::uint64_t kStreamAboveBytes = std::uint64_t{256} << 20;
+
+void load_frames(Run& run) {
+  const std::string& path = run.options.dataset;
+  const std::uint64_t bytes = run.dataset.frame_count * run.dataset.atom_count() * 3 * sizeof(float);
+  const std::string& access = run.options.data_access;
+  if (access != "auto" && access != "memory" && access != "stream")
+    throw InputError("--data-access must be auto, memory or stream, got '" + access + "'");
+  const bool stream = access == "stream" || (access == "auto" && bytes > kStreamAboveBytes);
+  run.first_frame = run.dataset;
+  run.first_frame.frame_count = 1;
+  run.first_frame.train_indices.clear();
+  run.first_frame.valid_indices.clear();
+  run.first_frame.origins.resize(std::min<std::size_t>(run.first_frame.origins.size(), 1));
+  run.first_frame.coords.resize(run.dataset.atom_count() * 3);
+  if (stream) {
+    run.message("data: " + std::to_string(bytes >> 20) + " MiB of coordinates, read from " + path +
+                " a batch at a time");
+    run.tensors = stream_tensors(path, run.dataset);
+    const std::size_t first = 0;
+    run.tensors.reader->read({&first, 1}, run.first_frame.coords.data());
+  } else {
+    const Dataset all = read_dataset(path);
+    run.tensors = to_tensors(all);  // a copy: `all` and its coordinates go at the end of this scope
+    std::copy_n(all.coords.begin(), run.first_frame.coords.size(), run.first_frame.coords.begin());
+  }
+}
+
 void set_up_geometry(Run& run) {
   const GeometryLossOptions& g = run.options.geometry;
   std::optional<ForceField> ff;
   try {
     ff = read_forcefield(run.options.physics.forcefield.empty() ? kDefaultForceField : run.options.physics.forcefield);
-    run.geometry = std::make_unique<GeometryLoss>(run.dataset, g, &*ff, run.options.seed);
+    run.geometry = std::make_unique<GeometryLoss>(run.first_frame, g, &*ff, run.options.seed);
   } catch (const InputError& e) {
     if (g.bonded_weight > 0) throw;
     if (g.enabled()) {
-      run.geometry = std::make_unique<GeometryLoss>(run.dataset, g, nullptr, run.options.seed);
+      run.geometry = std::make_unique<GeometryLoss>(run.first_frame, g, nullptr, run.options.seed);
     }
     run.message(std::string("note: no bond-length metric for this dataset: ") + e.what());
   }
@@ -437,7 +473,7 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     throw InputError(options.dataset + ": has " + std::to_string(run.dataset.train_indices.size()) +
                      " training frames; at least 2 are needed (batch normalisation)");
   options.model.atoms = static_cast<std::int64_t>(run.dataset.atom_count());
-  run.tensors = to_tensors(run.dataset);
+  load_frames(run);
 
   std::error_code ec;
   const bool made_folder = !std::filesystem::exists(options.output_dir, ec);
@@ -502,7 +538,7 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
   if (options.physics.enabled()) {
     run.message("physics: " + options.physics.engine + " engine, non-bonded " + options.physics.nonbonded +
                 ", in the loss from epoch " + std::to_string(options.physics.start_epoch));
-    run.energy = make_interpolation_energy(run.dataset, options.physics);
+    run.energy = make_interpolation_energy(run.first_frame, options.physics);
   }
   set_up_geometry(run);
   if (run.dataset.valid_indices.empty())
