@@ -43,7 +43,11 @@ nlohmann::json summary_of(const Dataset& d) {
 }
 
 void run_info(const InfoArgs& args) {
-  const Dataset d = read_dataset(args.path);  // full read: verifies the checksum too
+  // The metadata, and every coordinate checked (checksum, finite) in bounded
+  // memory: a dataset of any size is described without being loaded.
+  DatasetDataSection section;
+  const Dataset d = read_dataset_metadata(args.path, section);
+  check_dataset_coordinates(args.path, d, section);
   const nlohmann::json s = summary_of(d);
   if (args.json) {
     std::cout << s.dump(2) << '\n';

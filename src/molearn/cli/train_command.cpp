@@ -93,6 +93,13 @@ void run_train(TrainArgs& args) {
   const char* why = result.reason == StopReason::EarlyStopping ? "early stopping"
                     : result.reason == StopReason::Interrupted ? "interrupted (continue with --resume)"
                                                                : "maximum epochs";
+  if (result.best_epoch == 0) {  // interrupted before the first epoch ended: nothing to report or resume
+    std::printf(
+        "stopped during epoch %d, before any epoch finished: nothing was saved (start again without "
+        "--resume)\n",
+        result.epochs_completed + 1);
+    throw Interrupted();
+  }
   if (result.has_validation)
     std::printf("stopped after epoch %d (%s); best epoch %d: valid loss %.5f, valid RMSD %.3f A\n",
                 result.epochs_completed, why, result.best_epoch, result.best_valid_loss, result.best_valid_rmsd);

@@ -8,7 +8,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
+#include <map>
 #include <type_traits>
 
 #include "molearn/core/atomic_file.hpp"
@@ -155,13 +157,71 @@ nlohmann::json header_of(const Dataset& d) {
   };
 }
 
+// The header's per-frame lists (split.train, split.valid, origins.file,
+// origins.frame): a number per frame, 10^5 or more in a large dataset. In
+// nlohmann's document each would take 16 bytes and more, so while parsing
+// they are collected straight into vectors and left out of the document
+// (which keeps the lists, empty). The first bad value is kept as an error.
+class FrameListCollector {
+ public:
+  std::map<std::string, std::vector<std::uint64_t>> lists;  // "split.train" -> values
+  std::string error;
+  // Room reserved in each list once the header's frame count is seen (it
+  // comes first: keys are sorted), so that lists do not grow by doubling.
+  // Bounded by what the header's text could hold, whatever a damaged header says.
+  std::size_t max_reserve = 0;
+
+  bool operator()(int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    switch (event) {
+      case Event::key:
+        last_key_ = parsed.get<std::string>();
+        return true;
+      case Event::object_start:
+      case Event::array_start:
+        path_.push_back(!arrays_.empty() && !arrays_.back() ? last_key_ : std::string());
+        arrays_.push_back(event == Event::array_start);
+        return true;
+      case Event::object_end:
+      case Event::array_end:
+        if (!path_.empty()) path_.pop_back(), arrays_.pop_back();
+        return true;
+      case Event::value:
+        break;
+    }
+    if (path_.size() == 1 && last_key_ == "frames" && parsed.is_number_unsigned())
+      reserve_ = std::min<std::uint64_t>(parsed.get<std::uint64_t>(), max_reserve);
+    // A number of one of the lists: the root object, then "split" or
+    // "origins", then the list.
+    if (path_.size() != 3 || !arrays_[2] || arrays_[1]) return true;
+    const std::string name = path_[1] + "." + path_[2];
+    if (name != "split.train" && name != "split.valid" && name != "origins.file" && name != "origins.frame")
+      return true;
+    try {
+      auto& list = lists[name];
+      if (list.empty()) list.reserve(name == "split.valid" ? 0 : reserve_);
+      list.push_back(integer_from_json<std::uint64_t>(parsed, name.c_str()));
+    } catch (const std::exception& e) {
+      if (error.empty()) error = e.what();
+    }
+    return false;
+  }
+
+ private:
+  std::string last_key_;
+  std::size_t reserve_ = 0;
+  std::vector<std::string> path_;  // the key of each open container in its parent
+  std::vector<bool> arrays_;       // whether each open container is a list
+};
+
 struct RawHeader {
   nlohmann::json json;
+  FrameListCollector frame_lists;  // filled only when read with collect_frame_lists
   std::size_t data_offset = 0;
   std::uintmax_t file_size = 0;
 };
 
-RawHeader read_raw_header(std::ifstream& in, const std::string& path) {
+RawHeader read_raw_header(std::ifstream& in, const std::string& path, bool collect_frame_lists = false) {
   RawHeader raw;
   if (std::filesystem::is_directory(path)) throw InputError(path + ": is a folder, not a dataset file");
   std::error_code ec;
@@ -187,7 +247,12 @@ RawHeader read_raw_header(std::ifstream& in, const std::string& path) {
   if (!in.read(text.data(), static_cast<std::streamsize>(header_length)))
     throw FormatError(path + ": truncated while reading the header");
   try {
-    raw.json = nlohmann::json::parse(text);
+    if (collect_frame_lists) {
+      raw.frame_lists.max_reserve = text.size() / 2;  // a number and a comma at least
+      raw.json = nlohmann::json::parse(text, std::ref(raw.frame_lists));
+    } else {
+      raw.json = nlohmann::json::parse(text);
+    }
   } catch (const std::exception& e) {
     throw FormatError(path + ": corrupt header (invalid JSON: " + e.what() + ")");
   }
@@ -228,10 +293,20 @@ Dataset read_dataset_metadata(const std::string& path, DatasetDataSection& secti
   if (!std::filesystem::exists(path)) throw InputError(path + ": no such file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open file for reading");
-  const RawHeader raw = read_raw_header(in, path);
+  RawHeader raw = read_raw_header(in, path, /*collect_frame_lists=*/true);
   const nlohmann::json& h = raw.json;
+  // A per-frame list: the numbers were collected while parsing; anything
+  // left in the document's list is not a number.
+  // Taken (moved) from the collector: large lists are not held twice.
+  const auto frame_list = [&](const char* group, const char* key) {
+    const std::string name = std::string(group) + "." + key;
+    const nlohmann::json& list = h.at(group).at(key);
+    if (!list.is_array() || !list.empty()) throw std::runtime_error("'" + name + "' must be a list of integers");
+    return std::move(raw.frame_lists.lists[name]);
+  };
   Dataset d;
   try {
+    if (!raw.frame_lists.error.empty()) throw std::runtime_error(raw.frame_lists.error);
     if (h.at("format") != "molearn-dataset" || h.at("dtype") != "float32" || h.at("byte_order") != "little")
       throw std::runtime_error("unsupported format, dtype or byte order");
     if (!h.at("frames").is_number_unsigned() || !h.at("atoms").is_number_unsigned())
@@ -249,17 +324,30 @@ Dataset read_dataset_metadata(const std::string& path, DatasetDataSection& secti
         if (r >= d.termini.size()) throw std::runtime_error("terminal residue index out of range");
         (key[0] == 'n' ? d.termini[r].n_terminal : d.termini[r].c_terminal) = true;
       }
-    d.train_indices = integers_from_json<std::size_t>(h.at("split").at("train"), "split.train");
-    d.valid_indices = integers_from_json<std::size_t>(h.at("split").at("valid"), "split.valid");
+    if constexpr (std::is_same_v<std::size_t, std::uint64_t>) {
+      d.train_indices = frame_list("split", "train");
+      d.valid_indices = frame_list("split", "valid");
+    } else {
+      const auto train = frame_list("split", "train"), valid = frame_list("split", "valid");
+      d.train_indices.assign(train.begin(), train.end());
+      d.valid_indices.assign(valid.begin(), valid.end());
+    }
     for (std::size_t i : d.train_indices)
       if (i >= d.frame_count) throw std::runtime_error("split index out of range");
     for (std::size_t i : d.valid_indices)
       if (i >= d.frame_count) throw std::runtime_error("split index out of range");
     d.sources = h.at("sources").get<std::vector<std::string>>();
     d.topology_source = h.at("topology_source").get<std::string>();
-    const auto files = integers_from_json<std::uint32_t>(h.at("origins").at("file"), "origins.file");
-    const auto frames = integers_from_json<std::uint64_t>(h.at("origins").at("frame"), "origins.frame");
-    for (std::size_t i = 0; i < files.size() && i < frames.size(); ++i) d.origins.push_back({files[i], frames[i]});
+    const auto files = frame_list("origins", "file");
+    const auto frames = frame_list("origins", "frame");
+    d.origins.reserve(std::min(files.size(), frames.size()));
+    for (std::size_t i = 0; i < files.size() && i < frames.size(); ++i) {
+      if (files[i] > std::numeric_limits<std::uint32_t>::max())
+        throw std::runtime_error("'origins.file' must hold integers from 0 to " +
+                                 std::to_string(std::numeric_limits<std::uint32_t>::max()) + ", found " +
+                                 std::to_string(files[i]));
+      d.origins.push_back({static_cast<std::uint32_t>(files[i]), frames[i]});
+    }
     d.settings = h.value("settings", nlohmann::json::object());
     if (!std::isfinite(d.std) || d.std <= 0 || !std::isfinite(d.mean)) throw std::runtime_error("invalid mean/std");
     // Read here, with the other fields, so that a missing or damaged checksum

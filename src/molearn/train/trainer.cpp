@@ -368,12 +368,19 @@ void load_frames(Run& run) {
   if (access != "auto" && access != "memory" && access != "stream")
     throw InputError("--data-access must be auto, memory or stream, got '" + access + "'");
   const bool stream = access == "stream" || (access == "auto" && bytes > kStreamAboveBytes);
-  run.first_frame = run.dataset;
-  run.first_frame.frame_count = 1;
-  run.first_frame.train_indices.clear();
-  run.first_frame.valid_indices.clear();
-  run.first_frame.origins.resize(std::min<std::size_t>(run.first_frame.origins.size(), 1));
-  run.first_frame.coords.resize(run.dataset.atom_count() * 3);
+  // Where each frame came from is not needed here: 16 bytes a frame freed.
+  std::vector<FrameOrigin>().swap(run.dataset.origins);
+  // Field by field: a copy of the whole metadata would copy its per-frame lists.
+  Dataset& first_frame = run.first_frame;
+  first_frame.topology = run.dataset.topology;
+  first_frame.termini = run.dataset.termini;
+  first_frame.frame_count = 1;
+  first_frame.coords.resize(run.dataset.atom_count() * 3);
+  first_frame.mean = run.dataset.mean;
+  first_frame.std = run.dataset.std;
+  first_frame.sources = run.dataset.sources;
+  first_frame.topology_source = run.dataset.topology_source;
+  first_frame.settings = run.dataset.settings;
   if (stream) {
     run.message("data: " + std::to_string(bytes >> 20) + " MiB of coordinates, read from " + path +
                 " a batch at a time");
