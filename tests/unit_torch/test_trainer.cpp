@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -189,9 +190,10 @@ TEST(Trainer, FailedCheckpointWriteKeepsThePreviousOne) {
   auto options = quick_options(dir.file("d.mlds"), dir.file("run"), "conv1d");
   options.max_epochs = 1;
   train_autoencoder(options);
-  // A folder where the temporary checkpoint would go makes the write fail,
-  // as a full disk would.
-  std::filesystem::create_directories(dir.file("run/last.ckpt.tmp/blocker"));
+  // A folder where the temporary checkpoint would go (AtomicFile's name:
+  // the final one, ".tmp." and the process id) makes the write fail, as a
+  // full disk would.
+  std::filesystem::create_directories(dir.file("run/last.ckpt.tmp." + std::to_string(::getpid()) + "/blocker"));
   options.resume = true;
   options.max_epochs = 2;
   EXPECT_THROW(train_autoencoder(options), OutputError);

@@ -35,11 +35,21 @@ StagedFolder::~StagedFolder() {
 
 void StagedFolder::commit() {
   if (done_) return;
+  // rename() cannot replace a non-empty folder: the previous one moves aside
+  // first and is removed afterwards, so that a run killed meanwhile leaves
+  // whole folders only, never a half-removed one under the final name.
+  const std::string previous = final_path_ + ".old." + std::to_string(::getpid());
   std::error_code ec;
-  fs::remove_all(final_path_, ec);  // rename() cannot replace a non-empty folder
+  fs::remove_all(previous, ec);
+  fs::rename(final_path_, previous, ec);  // fails harmlessly when there is none
   fs::rename(temp_path_, final_path_, ec);
-  if (ec) throw OutputError(final_path_ + ": cannot move the finished folder into place: " + ec.message());
+  if (ec) {
+    const std::string why = ec.message();
+    fs::rename(previous, final_path_, ec);
+    throw OutputError(final_path_ + ": cannot move the finished folder into place: " + why);
+  }
   done_ = true;
+  fs::remove_all(previous, ec);
 }
 
 namespace {
@@ -74,6 +84,7 @@ std::string quoted(const std::string& text) {
 void write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
   out << text;
+  out.close();  // a short write (full disk) shows only when the buffer is flushed
   if (!out) throw OutputError(path.string() + ": cannot write gnuplot's input");
 }
 

@@ -467,9 +467,11 @@ void run_report(ReportArgs& args) {
   json_file.stream() << report_json(run, scan.get(), files, folder.string()).dump(2) << "\n";
   AtomicFile html(out.string());
   html.stream() << report_html(report, plotly);
-  figures.commit();
-  json_file.commit();
+  // The HTML, the largest, first: when the disk fills up while it is written,
+  // the earlier report's JSON and figures stay with the earlier HTML.
   html.commit();
+  json_file.commit();
+  figures.commit();
   for (const auto& note : files.notes) std::fprintf(stderr, "molearn: warning: %s\n", note.c_str());
   std::printf("wrote %s (%zu sections), %s, and %zu figure files in %s\n", out.c_str(), report.sections.size(),
               json_path.c_str(), files.written.size(), folder.c_str());

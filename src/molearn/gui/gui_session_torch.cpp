@@ -285,7 +285,10 @@ struct GuiSession::Impl {
       endpoint.frame = w.frame;
     } else {
       file = temp_path(".pdb");
-      std::ofstream(file, std::ios::binary) << w.pdb_text;
+      std::ofstream out(file, std::ios::binary);
+      out << w.pdb_text;
+      out.close();
+      if (!out) throw OutputError(file + ": cannot write the uploaded PDB (disk full?)");
       endpoint.file = file;
     }
     try {

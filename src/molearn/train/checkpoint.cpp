@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 
+#include "molearn/core/atomic_file.hpp"
 #include "molearn/core/error.hpp"
 #include "molearn/data/dataset_file.hpp"
 #include "molearn/io/zip_record_checksums.hpp"
@@ -99,6 +100,26 @@ nlohmann::json read_metadata(torch::serialize::InputArchive& archive, const std:
   return j;
 }
 
+// Written under a temporary name in the same folder, then renamed: the
+// previous checkpoint survives any failure before the rename. libtorch's
+// save_to(file) ends the process when a write fails (its zip writer throws
+// from a destructor), so the archive is serialised in memory and written
+// through AtomicFile, which checks every write.
+void write_archive(torch::serialize::OutputArchive& archive, const std::string& path) {
+  std::string bytes;
+  archive.save_to([&bytes](const void* data, std::size_t size) {
+    bytes.append(static_cast<const char*>(data), size);
+    return size;
+  });
+  try {
+    AtomicFile file(path);
+    file.stream().write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    file.commit();
+  } catch (const OutputError& e) {
+    throw OutputError(std::string(e.what()) + "; the previous checkpoint is kept");
+  }
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, const CheckpointState& state, AutoencoderImpl& model,
@@ -118,24 +139,7 @@ void save_checkpoint(const std::string& path, const CheckpointState& state, Auto
     std::lock_guard<std::mutex> lock(generator.mutex());
     archive.write("torch_rng", generator.get_state());
   }
-  // Written under a temporary name in the same folder, then renamed: the
-  // previous checkpoint survives any failure before the rename.
-  const std::string temporary = path + ".tmp";
-  try {
-    archive.save_to(temporary);
-  } catch (const std::exception& e) {
-    std::error_code ec;
-    std::filesystem::remove(temporary, ec);
-    throw OutputError(path +
-                      ": cannot write checkpoint (disk full or folder not writable); the previous "
-                      "checkpoint is kept");
-  }
-  std::error_code ec;
-  std::filesystem::rename(temporary, path, ec);
-  if (ec) {
-    std::filesystem::remove(temporary, ec);
-    throw OutputError(path + ": cannot move the checkpoint into place: " + ec.message());
-  }
+  write_archive(archive, path);
 }
 
 LoadedCheckpoint load_checkpoint(const std::string& path) {

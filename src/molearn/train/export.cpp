@@ -2,7 +2,7 @@
 
 #include <torch/script.h>
 
-#include <filesystem>
+#include <sstream>
 
 #include "molearn/core/atomic_file.hpp"
 #include "molearn/core/error.hpp"
@@ -59,17 +59,14 @@ void export_torchscript(const std::string& checkpoint, const std::string& path) 
   }
   module.eval();
 
-  const std::string temporary = path + ".tmp";
-  try {
-    module.save(temporary);
-  } catch (const std::exception& e) {
-    std::error_code ec;
-    std::filesystem::remove(temporary, ec);
-    throw OutputError(path + ": cannot write the exported model (folder missing, not writable, or disk full)");
-  }
-  std::error_code ec;
-  std::filesystem::rename(temporary, path, ec);
-  if (ec) throw OutputError(path + ": cannot move the exported model into place: " + ec.message());
+  // Serialised in memory: libtorch's save(file) ends the process when a
+  // write fails (its zip writer throws from a destructor); AtomicFile
+  // checks every write and moves the file into place only when complete.
+  std::ostringstream bytes;
+  module.save(bytes);
+  AtomicFile file(path);
+  file.stream() << bytes.str();
+  file.commit();
 }
 
 }  // namespace molearn
