@@ -74,12 +74,18 @@ class Process:
     def running(self):
         return self.proc.poll() is None
 
-    def kill_when(self, condition, delay=0.0, timeout=300):
-        """Polls condition() every 0.2 ms, waits `delay` s more, then sends
-        SIGKILL; True when the kill found the process still running."""
+    def kill_when(self, condition, delay=0.0, interval=0.0002, near=None, timeout=300):
+        """Polls condition() every `interval` s (every 2 ms while near() is
+        false: polling costs CPU), waits `delay` s more, then sends SIGKILL;
+        True when the kill found the process still running."""
         deadline = time.time() + timeout
-        while self.running() and not condition() and time.time() < deadline:
-            time.sleep(0.0002)
+        while self.running() and time.time() < deadline:
+            if near is not None and not near():
+                time.sleep(0.002)
+                continue
+            if condition():
+                break
+            time.sleep(interval)
         if delay:
             time.sleep(delay)
         self.proc.send_signal(signal.SIGKILL)
@@ -168,8 +174,8 @@ def check_training_trials(tmp, data):
     def tmp_of(folder, name, proc):
         return temporary(os.path.join(folder, name), proc.pid)
 
-    def kill(proc, folder, what, condition, delay=0.0):
-        killed = proc.kill_when(condition, delay)
+    def kill(proc, folder, what, condition, delay=0.0, **polling):
+        killed = proc.kill_when(condition, delay, **polling)
         log_lines = len(read_log(folder))
         names = os.listdir(folder) if os.path.isdir(folder) else []
         partial = [n.split(".tmp.")[0] for n in names if n.endswith(f".tmp.{proc.pid}")]
@@ -228,10 +234,12 @@ def check_training_trials(tmp, data):
         extra, _ = leftovers(folder, run_files)
         return extra
 
-    def trial(name, what, condition_of, delay=0.0):
+    def trial(name, what, condition_of, delay=0.0, **polling):
         folder = os.path.join(tmp, name)
         proc = Process(train_args(data, folder))
-        kill(proc, folder, what, condition_of(folder, proc), delay)
+        if "near" in polling:
+            polling["near"] = polling["near"](folder)
+        kill(proc, folder, what, condition_of(folder, proc), delay, **polling)
         if resume(folder):
             extra = finished_like_reference(folder, what)
             print(f"      after the resumed run: {', '.join(extra) or 'no temporary files'} left")
@@ -242,7 +250,7 @@ def check_training_trials(tmp, data):
     # During start-up (loading libtorch and the dataset) and in epoch 1.
     trial("startup", f"{(d := rng.uniform(0.0, 0.4)):.2f} s after start", lambda f, p: lambda: True, d)
     trial("epoch1", f"{(d := rng.uniform(0.0, epoch_seconds)) * 1000:.0f} ms into epoch 1",
-          lambda f, p: lambda: p.said("epoch 1/"), d)
+          lambda f, p: lambda: p.said("epoch 1/"), d, interval=0.001)
     # Around the checkpoint writes of epoch 1: best.ckpt first, then last.ckpt.
     trial("best1", "writing best.ckpt in epoch 1",
           lambda f, p: lambda: os.path.exists(tmp_of(f, "best.ckpt", p)))
@@ -264,25 +272,24 @@ def check_training_trials(tmp, data):
     trial("last1", "in epoch 1 after best.ckpt, before last.ckpt", between_best_and_last)
     # Around a later checkpoint: while it is written, and just after it.
     k = rng.choice([e for e in improved if 2 <= e <= EPOCHS - 2])
-    trial("bestk", f"writing best.ckpt in epoch {k}",
-          lambda f, p: lambda: logged(f) >= k - 1 and os.path.exists(tmp_of(f, "best.ckpt", p)))
+    trial("bestk", f"writing best.ckpt in epoch {k}", lambda f, p: lambda: os.path.exists(tmp_of(f, "best.ckpt", p)),
+          near=lambda f, k=k: lambda: logged(f) >= k - 1)
     k = rng.randint(2, EPOCHS - 2)
-    trial("lastk", f"writing last.ckpt in epoch {k}",
-          lambda f, p: lambda: logged(f) >= k - 1 and os.path.exists(tmp_of(f, "last.ckpt", p)))
+    trial("lastk", f"writing last.ckpt in epoch {k}", lambda f, p: lambda: os.path.exists(tmp_of(f, "last.ckpt", p)),
+          near=lambda f, k=k: lambda: logged(f) >= k - 1)
     k = rng.randint(2, EPOCHS - 2)
 
     def after_last_checkpoint(f, p):
         seen = []
 
         def condition():
-            if logged(f) < k - 1:
-                return False
             if os.path.exists(tmp_of(f, "last.ckpt", p)):
                 seen.append(True)
                 return False
             return bool(seen)
         return condition
-    trial("afterk", f"just after last.ckpt of epoch {k} was renamed into place", after_last_checkpoint)
+    trial("afterk", f"just after last.ckpt of epoch {k} was renamed into place", after_last_checkpoint,
+          near=lambda f, k=k: lambda: logged(f) >= k - 1)
 
     # One run killed three times at random points (an epoch, then a moment
     # in it), resumed each time, then finished.
@@ -290,13 +297,13 @@ def check_training_trials(tmp, data):
     proc = Process(train_args(data, folder))
     e = rng.randint(1, 4)
     kill(proc, folder, f"chain: first start, during epoch {e + 1}", epochs_done(folder, e),
-         rng.uniform(0, epoch_seconds))
+         rng.uniform(0, epoch_seconds), interval=0.001)
     for round_ in (2, 3):
         before = len(read_log(folder))
         proc = Process(train_args(data, folder, "--resume"))
         e = min(before + rng.randint(1, 3), EPOCHS - 2)
         kill(proc, folder, f"chain: resumed run {round_ - 1}, during epoch {e + 1}", epochs_done(folder, e),
-             rng.uniform(0, epoch_seconds))
+             rng.uniform(0, epoch_seconds), interval=0.001)
         checks.check(proc.said("resuming after epoch") and len(read_log(folder)) >= before,
                      f"  the resumed run continued from a valid checkpoint: {''.join(proc.out[:1]).strip()!r}")
     if resume(folder):
@@ -306,9 +313,24 @@ def check_training_trials(tmp, data):
     states = [state for _, state in kills]
     first = sum("before the first last.ckpt" in s for s in states)
     mid_write = sum(s.startswith("while writing") for s in states)
-    checks.check(len(kills) == 10 and first >= 3 and mid_write >= 3,
+    # Each aimed kill may land a little later on a loaded machine: at least
+    # two of each kind.
+    checks.check(len(kills) == 10 and first >= 2 and mid_write >= 2,
                  f"{len(kills)} kills: {first} before the first last.ckpt, {mid_write} while a checkpoint was being "
                  f"written, {sum(s.startswith('between') for s in states)} between writes")
+
+    # The state a kill between best.ckpt and last.ckpt of epoch 1 leaves
+    # (kill 4 aims at it, but may land in a later epoch on a loaded machine),
+    # made by hand: an epoch-1 best.ckpt alone.
+    folder = os.path.join(tmp, "best-only")
+    args = train_args(data, folder)
+    args[args.index("--epochs") + 1] = "1"
+    run(*args)
+    os.remove(os.path.join(folder, "last.ckpt"))
+    os.remove(os.path.join(folder, "log.jsonl"))
+    print("made by hand: best.ckpt of epoch 1 without last.ckpt and log.jsonl")
+    if resume(folder):
+        finished_like_reference(folder, "best.ckpt alone")
 
     # A kill after the final epoch's last.ckpt but before its log.jsonl
     # (written in that order, each renamed into place) leaves the log one
@@ -337,19 +359,21 @@ def check_kills_while_writing(name, args, folder, final, kill_points, expected, 
     output: `final` must stay absent. Then a complete run writes it, and
     each later kill must leave it -- and the files named in `compared` --
     byte-identical (a complete new one would be too: outputs are
-    reproducible). A run that ended before its kill must have written the
-    complete output; at least one kill must land while `final` is written."""
+    reproducible). An output present after the first kill (the run got to
+    rename it) must be the complete one; at least one kill must land while
+    `final` is written."""
     compared = compared or [os.path.basename(final)]
+    start = time.time()
     mid_write = 0
-    complete, size, first_finished = None, None, None
+    complete, size, first_written = None, None, None
     for i, (label, condition_of, delay) in enumerate(kill_points):
         if i == 1:
             run(*args)
             complete = {n: read_bytes(os.path.join(folder, n)) for n in compared}
             size = os.path.getsize(final)
-            if first_finished is not None:
-                checks.check(first_finished == complete, f"{name}: the run that ended before its kill wrote "
-                                                         f"the complete output")
+            if first_written is not None:
+                checks.check(first_written == complete, f"{name}: what the first kill left under the final name "
+                                                        f"is the complete output")
         proc = Process(args)
         killed = proc.kill_when(condition_of(proc.pid, size), delay)
         finished = not killed and proc.proc.returncode == 0
@@ -357,13 +381,12 @@ def check_kills_while_writing(name, args, folder, final, kill_points, expected, 
         part = read_bytes(temporary(final, proc.pid))
         mid_write += killed and part is not None and (size is None or len(part) < size)
         extra, badly_named = leftovers(folder, expected)
-        if i == 0 and finished:
-            first_finished = now
         if complete is None:
-            ok = finished or now[compared[0]] is None
+            ok = True  # absent, or checked against the complete output below
+            if now[compared[0]] is not None:
+                first_written = now
             outcome = f"{os.path.basename(final)} " + ("absent" if now[compared[0]] is None else
-                                                       f"{'written' if finished else 'PRESENT'} "
-                                                       f"({describe(now[compared[0]])})")
+                                                       f"written ({describe(now[compared[0]])})")
         else:
             ok = now == complete
             outcome = f"{', '.join(compared)} " + ("byte-identical to the complete run's" if ok else
@@ -375,7 +398,7 @@ def check_kills_while_writing(name, args, folder, final, kill_points, expected, 
                      f"{f' with {describe(part)} in its temporary file' if part is not None else ''}; "
                      f"{outcome}{'; left ' + ', '.join(extra) if extra else ''}")
     checks.check(mid_write >= 1, f"{name}: {mid_write} of {len(kill_points)} kills landed while "
-                                 f"{os.path.basename(final)} was being written")
+                                 f"{os.path.basename(final)} was being written ({time.time() - start:.0f} s)")
 
 
 def grows_to(final, fraction):
@@ -406,6 +429,9 @@ def fraction_label(f):
 
 
 def check_command_kills(tmp, run_dir):
+    """Returns (name, args, folder, output name) of the files written here,
+    for the full-disk checks."""
+    written = []
     # prepare: villin's 400 frames four times over, all atoms (11 MB).
     folder = os.path.join(tmp, "prepare")
     os.makedirs(folder)
@@ -418,18 +444,20 @@ def check_command_kills(tmp, run_dir):
         ("as the dataset file appears", grows_to(final, 0), 0),
         ("with 50% written", grows_to(final, 0.5), 0),
     ], ["v.mlds"])
+    written.append(("prepare", args, folder, "v.mlds"))
 
     # convert: villin to multi-model PDB (18 MB, written frame by frame) and DCD (3 MB).
-    for ext, fractions in (("pdb", (0, 0, 0.5)), ("dcd", (0, 0, 0.5))):
+    for ext, fractions in (("pdb", (0, 0.5)), ("dcd", (0, 0.5))):
         folder = os.path.join(tmp, "convert-" + ext)
         os.makedirs(folder)
         final = os.path.join(folder, "v." + ext)
         args = ["convert", villin_dcd, "--top", villin_pdb, "-o", final]
         check_kills_while_writing(f"convert to {ext.upper()}", args, folder, final,
                                   [(fraction_label(f), grows_to(final, f), 0) for f in fractions], ["v." + ext])
+        written.append((f"convert to {ext.upper()}", args, folder, "v." + ext))
 
-    # generate: a path of 500 models as PDB (13 MB), of 2000 as DCD (8 MB).
-    for ext, steps, fractions in (("pdb", 500, (0, 0.5)), ("dcd", 2000, (0, 0.5))):
+    # generate: a path of 500 models as PDB (13 MB), of 1000 as DCD (4 MB).
+    for ext, steps, fractions in (("pdb", 500, (0, 0.5)), ("dcd", 1000, (0, 0.5))):
         folder = os.path.join(tmp, "generate-" + ext)
         os.makedirs(folder)
         final = os.path.join(folder, "path." + ext)
@@ -437,6 +465,7 @@ def check_command_kills(tmp, run_dir):
                 "--threads", "1", "-o", final]
         check_kills_while_writing(f"generate {ext.upper()}", args, folder, final,
                                   [(fraction_label(f), grows_to(final, f), 0) for f in fractions], ["path." + ext])
+        written.append((f"generate {ext.upper()}", args, folder, "path." + ext))
 
     # report: the HTML (5 MB: plotly.js is inlined), its JSON and its figure folder.
     if not os.path.exists(os.path.join(plotly_dir, "plotly.min.js")):
@@ -460,11 +489,12 @@ def check_command_kills(tmp, run_dir):
     folder = os.path.join(tmp, "simulate")
     os.makedirs(folder)
     final = os.path.join(folder, "s.dcd")
-    args = ["simulate", villin_pdb, "-o", final, "--steps", "600", "--report-every", "100", "--threads", "1"]
+    args = ["simulate", villin_pdb, "-o", final, "--steps", "400", "--report-every", "100", "--threads", "1"]
 
     def after_frame(n):
         def factory(pid, size):
             chk = os.path.join(folder, "s.chk")
+
             def condition():
                 try:
                     with open(chk, "rb") as f:
@@ -473,7 +503,7 @@ def check_command_kills(tmp, run_dir):
                     return False
             return condition
         return factory
-    frame = rng.randint(2, 5)
+    frame = rng.randint(2, 3)
     check_kills_while_writing("simulate", args, folder, final, [
         ("after its first frame", after_frame(1), 0),
         (f"after frame {frame}", after_frame(frame), 0),
@@ -481,6 +511,7 @@ def check_command_kills(tmp, run_dir):
     code, out, err = run(*args, "--resume", expect_ok=False)
     checks.check(code == 2 and "s.dcd" in err and "without --resume" in err,
                  f"simulate --resume after kill -9 refuses clearly: exit {code}: {err.strip()[-160:]!r}")
+    return written
 
 
 # ---------------------------------------------------------------------------
@@ -497,15 +528,16 @@ def check_full_disk(name, args, folder, outputs, failing, limit=None):
     """Runs args with a file size limit (default: half the size of `failing`,
     the output that cannot be written, which the error must name);
     `outputs` (names in folder) exist from a complete run and must stay
-    byte-identical, and nothing else may be left in folder."""
+    byte-identical, and nothing new may be left in folder."""
     limit = limit or os.path.getsize(os.path.join(folder, failing)) // 2
     before = {n: read_bytes(os.path.join(folder, n)) for n in outputs}
+    earlier_leftovers = set(leftovers(folder, outputs)[0])
     proc = Process(args, preexec_fn=limited_to(limit))
     code = proc.wait()
     err = "".join(proc.err)
     errors = [line for line in err.splitlines() if line.startswith("molearn: error:")]
     after = {n: read_bytes(os.path.join(folder, n)) for n in outputs}
-    extra, _ = leftovers(folder, outputs)
+    extra = sorted(set(leftovers(folder, outputs)[0]) - earlier_leftovers)
     message = errors[0] if errors else err.strip()[-300:]
     checks.check(code in (2, 3) and len(errors) == 1 and os.path.join(folder, failing) in errors[0]
                  and re.search(r"write failed|cannot write|no space|too large", errors[0]) is not None
@@ -516,23 +548,16 @@ def check_full_disk(name, args, folder, outputs, failing, limit=None):
                  f"{'left ' + ', '.join(extra) if extra else 'nothing left behind'}")
 
 
-def check_full_disks(tmp, data, run_dir):
-    folder = os.path.join(tmp, "full")
+def check_full_disks(tmp, data, run_dir, written):
+    """`written`: the complete outputs of check_command_kills (with the
+    temporary files of its killed runs beside them), written again here."""
+    for name, args, folder, output in written:
+        check_full_disk(name, args, folder, [output], output)
+    folder = os.path.join(tmp, "export")
     os.makedirs(folder)
-    best = os.path.join(run_dir, "best.ckpt")
-    for name, args, output in [
-        ("prepare", ["prepare", villin_dcd, "--top", villin_pdb, "--atoms", "all", "-o"], "v.mlds"),
-        ("convert to PDB", ["convert", villin_dcd, "--top", villin_pdb, "-o"], "v.pdb"),
-        ("convert to DCD", ["convert", villin_dcd, "--top", villin_pdb, "-o"], "v.dcd"),
-        ("generate PDB", ["generate", best, "--interpolate", "0,31", "--steps", "100", "--threads", "1", "-o"],
-         "g.pdb"),
-        ("generate DCD", ["generate", best, "--interpolate", "0,31", "--steps", "500", "--threads", "1", "-o"],
-         "g.dcd"),
-        ("export", ["export", best, "-o"], "model.pt"),
-    ]:
-        target = os.path.join(folder, output)
-        run(*args, target)
-        check_full_disk(name, args + [target], folder, sorted(os.listdir(folder)), output)
+    args = ["export", os.path.join(run_dir, "best.ckpt"), "-o", os.path.join(folder, "model.pt")]
+    run(*args)
+    check_full_disk("export", args, folder, ["model.pt"], "model.pt")
 
     # train --resume of the finished run for one more epoch, which improves:
     # best.ckpt, the first file it writes, cannot be written.
@@ -558,9 +583,9 @@ with temp_dir() as tmp:
         os.path.join(fixtures, "2mi7_heavy_topology.pdb"), "-o", data, "--align", "--valid", "0.25")
     run_dir = check_training_trials(tmp, data)
     print(f"training kills: {time.time() - started:.0f} s")
-    check_command_kills(tmp, run_dir)
+    written = check_command_kills(tmp, run_dir)
     print(f"command kills: {time.time() - started:.0f} s")
-    check_full_disks(tmp, data, run_dir)
+    check_full_disks(tmp, data, run_dir, written)
     print(f"total: {time.time() - started:.0f} s")
 
 checks.finish()
