@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Builds molearn's libFuzzer targets (tests/fuzz: one per file reader) in
-# ./build-fuzz with clang, ASan and UBSan, and runs each of them in turn for
-# a bounded time or number of runs. Prints per target the executions and the
-# crashes, leaks, timeouts and out-of-memory inputs found; exits non-zero if
-# there was any. See docs/reliability.md.
+# Builds molearn's libFuzzer targets (tests/fuzz: one per file reader, and
+# the GUI's request parser) in ./build-fuzz with clang, ASan and UBSan, and
+# runs each of them in turn for a bounded time or number of runs. Prints per
+# target the executions and the crashes, leaks, timeouts and out-of-memory
+# inputs found; exits non-zero if there was any. See docs/reliability.md.
 #
 # Usage: scripts/fuzz.sh [--seconds N] [--runs N] [--timeout S] [--rss-limit MB]
 #                        [--targets pdb,dcd,...] [--no-build] [-- LIBFUZZER_ARGS...]
-#   --seconds N     fuzz each target for N seconds (default 8: a smoke run of all in under 2 minutes)
+#   --seconds N     fuzz each target for N seconds (default 5: a smoke run of all in under 2 minutes)
 #   --runs N        or for N executions each (with --seconds too: whichever comes first)
 #   --timeout S     an input running longer than S seconds is a hang (default 10)
 #   --rss-limit MB  memory limit, also for a single allocation (default 2048)
 #   --targets LIST  comma-separated subset of: pdb mmcif dcd xtc dataset forcefield dope ramachandran npy
+#                   checkpoint scan gui_request
 #   --no-build      use the targets already built (else built with $MOLEARN_BUILD_JOBS jobs, default 1)
 #
 # One process at a time, one core each (the machine may be shared). New inputs
@@ -22,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-all_targets=(pdb mmcif dcd xtc dataset forcefield dope ramachandran npy)
+all_targets=(pdb mmcif dcd xtc dataset forcefield dope ramachandran npy checkpoint scan gui_request)
 seconds=""
 runs=""
 timeout=10
@@ -43,7 +44,7 @@ while (($#)); do
     *) echo "fuzz.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
-[ -z "$seconds$runs" ] && seconds=8
+[ -z "$seconds$runs" ] && seconds=5
 for t in "${targets[@]}"; do
   [[ " ${all_targets[*]} " == *" $t "* ]] || { echo "fuzz.sh: unknown target '$t'" >&2; exit 2; }
 done

@@ -4,13 +4,22 @@
     /usr/bin/python3 tests/fuzz/make_seeds.py OUT
 
 OUT/<target>/ (pdb, mmcif, dcd, xtc, dataset, forcefield, dope, ramachandran,
-npy) gets small inputs made at run time, so that no binary is committed:
+npy, checkpoint, scan, gui_request) gets small inputs made at run time, so
+that no binary is committed:
 
   * valid files cut down from the shipped fixtures (examples/data,
     tests/fixtures/xtc, OpenMM's force fields, the Ramachandran grids and
     DOPE table of the shared data or the build) and written in the variants
     each reader handles (DCD byte orders, marker widths, unit cell, fixed
     atoms, X-PLOR header; several models; gzip; NPY versions);
+  * checkpoints and scan.json files made by molearn itself ($MOLEARN_BIN or
+    build/molearn: a conv1d model trained for one epoch on examples/data and
+    scanned on a 4 x 4 grid), the checkpoints cut down to a few of their
+    records (each with its CRC-32) and rewritten as the zip variants the
+    checksum reader handles (zip64, data descriptors or not, comment, extra
+    fields); hand-made ones as well, and only those without a molearn binary;
+  * the request bodies of `molearn gui`'s API (docs/gui-api.md,
+    tests/cli/test_gui_api.py);
   * the malformed inputs of tests/bad_inputs/make_bad_inputs.py that are
     small enough (truncated, wrong magic, NaN, huge counts, flipped bytes).
 
@@ -19,8 +28,10 @@ follows its largest seed, and small inputs mutate faster.
 """
 import argparse
 import gzip
+import json
 import os
 import struct
+import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
@@ -38,10 +49,11 @@ DCD = bad.DCD
 VILLIN = os.path.join(SOURCE, "examples", "data", "villin_md.pdb")
 XTC_FIXTURES = os.path.join(SOURCE, "tests", "fixtures", "xtc")
 FORCEFIELDS = "/usr/lib/python3/dist-packages/openmm/app/data"
-TARGETS = ("pdb", "mmcif", "dcd", "xtc", "dataset", "forcefield", "dope", "ramachandran", "npy")
+TARGETS = ("pdb", "mmcif", "dcd", "xtc", "dataset", "forcefield", "dope", "ramachandran", "npy", "checkpoint", "scan",
+           "gui_request")
 # Where the bad-input corpus's files go, by extension (after .gz).
 BY_EXTENSION = {".pdb": "pdb", ".cif": "mmcif", ".dcd": "dcd", ".xtc": "xtc", ".mlds": "dataset",
-                ".xml": "forcefield"}
+                ".xml": "forcefield", ".ckpt": "checkpoint"}
 
 
 class Seeds:
@@ -363,15 +375,264 @@ def npy_seeds(s, scratch):
     s.add("npy", "fortran.npy", buffer.getvalue())
 
 
+# ------------------------------------------------------------------ molearn
+
+def molearn_binary():
+    path = os.environ.get("MOLEARN_BIN") or os.path.join(SOURCE, "build", "molearn")
+    return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
+
+
+def made_by_molearn(scratch):
+    """A checkpoint and scan folders made by molearn itself: {"checkpoint": path, "scans": [folders]}, or {}.
+
+    A conv1d model (the smallest) trained for one epoch on examples/data with
+    a 2-D and a 3-D latent space, each scanned on a 4 x 4 grid (error and
+    drift: the landscapes the scan target writes beside its input)."""
+    molearn = molearn_binary()
+    if not molearn:
+        print("make_seeds: no molearn binary (build/molearn or $MOLEARN_BIN): hand-made checkpoints and scans only",
+              file=sys.stderr)
+        return {}
+
+    def call(*args):
+        proc = subprocess.run([molearn, *args], capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              env={**os.environ, "OMP_NUM_THREADS": "1"})
+        if proc.returncode != 0:
+            raise RuntimeError(f"molearn {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()[-300:]}")
+
+    mlds = os.path.join(scratch, "molearn.mlds")
+    made = {"scans": []}
+    try:
+        call("prepare", DCD, "--top", TOP, "-o", mlds, "--align", "--valid", "0.25")
+        for latent in (2, 3):
+            run = os.path.join(scratch, f"run{latent}")
+            call("train", mlds, "-o", run, "--model", "conv1d", "--epochs", "1", "--threads", "1", "--seed", "3",
+                 "--batch-size", "8", "--latent", str(latent))
+            made.setdefault("checkpoint", os.path.join(run, "best.ckpt"))
+            scan = os.path.join(scratch, f"scan{latent}")
+            call("scan", os.path.join(run, "best.ckpt"), "--grid", "4", "--metrics", "error,drift", "--threads", "1",
+                 "--plane", "0,2" if latent == 3 else "0,1", "-o", scan)
+            made["scans"].append(scan)
+    except (RuntimeError, OSError) as e:
+        print(f"make_seeds: {e}; the seeds use what was made before", file=sys.stderr)
+    return made
+
+
+# ----------------------------------------------------------------- checkpoint
+
+def zip_records(data):
+    """The records of a zip archive as molearn's checkpoints store them (libtorch's writer: no zip64, a
+    central directory entry per record), each a dict of its fields, local extra field and stored bytes."""
+    eocd = data.rindex(b"PK\x05\x06")
+    entries, directory = struct.unpack_from("<H4xI", data, eocd + 10)[0], struct.unpack_from("<I", data, eocd + 16)[0]
+    records, p = [], directory
+    for _ in range(entries):
+        (flags, method, time, date, crc, stored, plain, name_length, extra_length, comment_length,
+         local) = struct.unpack_from("<8xHHHHIIIHHH8xI", data, p)
+        name = data[p + 46:p + 46 + name_length]
+        local_name, local_extra = struct.unpack_from("<HH", data, local + 26)
+        start = local + 30 + local_name + local_extra
+        records.append({"name": name, "flags": flags, "method": method, "time": time, "date": date, "crc": crc,
+                        "plain": plain, "data": data[start:start + stored],
+                        "local_extra": data[local + 30 + local_name:start]})
+        p += 46 + name_length + extra_length + comment_length
+    return records
+
+
+def stored(name, data, local_extra=b""):
+    """A stored record of `data` (libtorch's flags: a data descriptor after the data, UTF-8 names)."""
+    return {"name": name, "flags": 0x0808, "method": 0, "time": 0, "date": 0x21, "crc": zlib.crc32(data),
+            "plain": len(data), "data": data, "local_extra": local_extra}
+
+
+def zip_bytes(records, zip64=False, descriptor=True, comment=b"", central_extra=b"", zip64_offsets_only=False):
+    """A zip archive of `records` (zip_records()): local header, data and (with `descriptor`) a data
+    descriptor for each, then the central directory, whose sizes and offsets go to zip64 extra fields
+    with `zip64` (and an end-of-central-directory record and locator for zip64), or only the offsets
+    with `zip64_offsets_only`; `central_extra` is another extra field of every entry."""
+    out, central = bytearray(), bytearray()
+    for r in records:
+        local = len(out)
+        flags = r["flags"] if descriptor else r["flags"] & ~0x0008
+        known = (0, 0, 0) if flags & 0x0008 else (r["crc"], len(r["data"]), r["plain"])
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, r["method"], r["time"], r["date"], *known,
+                           len(r["name"]), len(r["local_extra"])) + r["name"] + r["local_extra"] + r["data"]
+        if flags & 0x0008:
+            out += struct.pack("<IIII", 0x08074B50, r["crc"], len(r["data"]), r["plain"])
+        sizes = (len(r["data"]), r["plain"])
+        extra = central_extra
+        if zip64:
+            extra = struct.pack("<HHQQQ", 1, 24, r["plain"], len(r["data"]), local) + extra
+            sizes, local = (0xFFFFFFFF, 0xFFFFFFFF), 0xFFFFFFFF
+        elif zip64_offsets_only:
+            extra = extra + struct.pack("<HHQ", 1, 8, local)
+            local = 0xFFFFFFFF
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45 if zip64 else 20, 45 if zip64 else 20, flags,
+                               r["method"], r["time"], r["date"], r["crc"], *sizes, len(r["name"]), len(extra),
+                               0, 0, 0, 0, local) + r["name"] + extra
+    directory = len(out)
+    out += central
+    entries, size = len(records), len(central)
+    if zip64:
+        end64 = len(out)
+        out += struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, entries, entries, size, directory)
+        out += struct.pack("<IIQI", 0x07064B50, 0, end64, 1)
+        entries, size, directory = 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, entries, entries, size, directory, len(comment)) + comment
+    return bytes(out)
+
+
+def cut_down(records, keep_data=6, data_bytes=48):
+    """A few records of a real checkpoint: the first `keep_data` tensors cut to `data_bytes` bytes, the
+    pickle's head, the first compressed code file and its debug pickle, constants and version, with
+    their CRC-32 recomputed."""
+    kept, tensors, code = [], 0, 0
+    for r in records:
+        name = r["name"].decode("utf-8", "replace")
+        if "/data/" in name and tensors < keep_data:
+            tensors += 1
+        elif name.endswith("/data.pkl"):
+            pass
+        elif "/code/" in name and code < 2:
+            code += 1
+        elif not name.endswith(("/constants.pkl", "/version")):
+            continue
+        r = dict(r)
+        if r["method"] == 0:
+            r["data"] = r["data"][:256 if name.endswith(".pkl") else data_bytes]
+            r["crc"], r["plain"] = zlib.crc32(r["data"]), len(r["data"])
+        kept.append(r)
+    return kept
+
+
+def checkpoint_variants(s, prefix, records):
+    s.add("checkpoint", prefix + ".ckpt", zip_bytes(records))
+    s.add("checkpoint", prefix + "_zip64.ckpt", zip_bytes(records, zip64=True))
+    s.add("checkpoint", prefix + "_no_descriptor.ckpt", zip_bytes(records, descriptor=False))
+    s.add("checkpoint", prefix + "_comment.ckpt", zip_bytes(records, comment=b"molearn fuzz seed: a zip comment"))
+    s.add("checkpoint", prefix + "_extra_fields.ckpt",
+          zip_bytes(records, central_extra=struct.pack("<HHBI", 0x5455, 5, 1, 0x5F5E1000), zip64_offsets_only=True))
+    bad_crc = [dict(r) for r in records]
+    for r in bad_crc:
+        if r["method"] == 0 and r["data"]:
+            r["data"] = bytes([r["data"][0] ^ 0x01]) + r["data"][1:]
+            break
+    s.add("checkpoint", prefix + "_bad_crc.ckpt", zip_bytes(bad_crc))
+
+
+def checkpoint_seeds(s, scratch, made):
+    """Returns the path of a small valid checkpoint-like archive for the bad-input corpus's damaged forms."""
+    rng = np.random.default_rng(16)
+    handmade = [stored(b"archive/data.pkl", b"\x80\x02}q\x00(X\x08\x00\x00\x00metadataq\x01X\x02\x00\x00\x00{}q\x02u."),
+                stored(b"archive/data/0", rng.normal(size=12).astype("<f4").tobytes(), b"FB\x06\x00ZZZZZZ"),
+                stored(b"archive/data/1", b""),
+                stored(b"archive/constants.pkl", b"\x80\x02).", b""),
+                stored(b"archive/version", b"3\n")]
+    deflated = zlib.compressobj(9, zlib.DEFLATED, -15)
+    text = b"class Autoencoder(Module):\n  pass\n" * 4
+    handmade.append({**stored(b"archive/code/__torch__.py", deflated.compress(text) + deflated.flush()),
+                     "method": 8, "crc": zlib.crc32(text), "plain": len(text)})
+    checkpoint_variants(s, "handmade", handmade)
+    small = handmade
+    if made.get("checkpoint"):
+        small = cut_down(zip_records(read(made["checkpoint"])))
+        checkpoint_variants(s, "conv1d", small)
+    path = os.path.join(scratch, "small.ckpt")
+    with open(path, "wb") as f:
+        f.write(zip_bytes(small))
+    return path
+
+
+# ----------------------------------------------------------------------- scan
+
+def scan_document(latent_dim=2, plane=None, grid=4, encoded=3):
+    x = [float(v) for v in np.linspace(-1, 1, grid)]
+    y = [float(v) for v in np.linspace(-0.5, 1.5, grid)]
+    points = [[round(float(a), 4), round(float(b), 4)] for a, b in zip(np.linspace(-0.9, 0.9, encoded),
+                                                                         np.linspace(-0.4, 1.4, encoded))]
+    return {"command": "scan", "checkpoint": "/abs/run/best.ckpt", "dataset": "/abs/demo.mlds",
+            "latent_dim": latent_dim, "plane": plane, "grid": [grid, grid], "bounds": [x[0], x[-1], y[0], y[-1]],
+            "x": x, "y": y,
+            "metrics": {"error": {"file": "error.npy", "unit": "A", "higher_is_better": False},
+                        "drift": {"file": "drift.npy", "unit": "", "higher_is_better": False}},
+            "encoded": {"train": points[1:], "valid": points[:1]}}
+
+
+def scan_seeds(s, made):
+    docs = {"handmade.json": scan_document(),
+            "handmade_plane.json": scan_document(3, {"dims": [0, 2], "origin": [0.1, -0.2, 0.3]}),
+            "handmade_one_metric.json": {**scan_document(), "metrics": {"error": {"file": "error.npy"}}}}
+    for i, folder in enumerate(made.get("scans", [])):
+        with open(os.path.join(folder, "scan.json")) as f:
+            doc = json.load(f)
+        doc["encoded"] = {k: v[:6] for k, v in doc.get("encoded", {}).items()}  # 24 frames are not needed
+        docs[f"molearn_{doc.get('latent_dim', i)}d.json"] = doc
+    for name, doc in docs.items():
+        s.add("scan", name, json.dumps(doc, indent=1) + "\n")
+    text = json.dumps(docs["handmade.json"], indent=1)
+    s.add("scan", "bad-cut.json", text[:len(text) // 2])  # as the bad-input corpus's scan_json_cut
+    s.add("scan", "bad-wrong_types.json", json.dumps({**docs["handmade.json"], "grid": "big", "bounds": [1, 2]}))
+    s.add("scan", "bad-not_scan.json", json.dumps({**docs["handmade.json"], "command": "train"}))
+    s.add("scan", "bad-shape.json", json.dumps({**docs["handmade.json"], "x": [0.0, 1.0, 2.0]}))
+    s.add("scan", "bad-empty.json", b"{}\n")
+
+
+# ---------------------------------------------------------------- gui_request
+
+def gui_request_seeds(s):
+    """The bodies of docs/gui-api.md's requests and of tests/cli/test_gui_api.py, good and bad."""
+    pdb = "\n".join(atom_lines(TOP, 12)) + "\nEND\n"
+    a, b = [-0.0775, 0.1024], [-0.0754, 0.1001]
+    bodies = {
+        "scan.json": {"landscape": "error", "grid": 24},
+        "scan_drift.json": {"landscape": "drift", "grid": 6},
+        "path_frames.json": {"waypoints": [{"frame": 0}, {"frame": 5}], "steps": 6},
+        "path_least_cost.json": {"waypoints": [{"plane": a}, {"plane": b}], "steps": 7, "landscape": "error",
+                                 "grid": 8},
+        "path_waypoints_2d.json": {"waypoints": [{"plane": a}, {"latent": b}, {"frame": 3}], "steps": 10,
+                                   "landscape": "straight"},
+        "path_waypoints_3d.json": {"waypoints": [{"latent": [0.1, -0.2, 0.3]}, {"plane": b}, {"frame": 3}],
+                                   "steps": 200},
+        "path_pdb.json": {"waypoints": [{"pdb": pdb}, {"frame": 5}], "steps": 4},
+        "decode_json.json": {"points": [a, b], "format": "json"},
+        "decode_pdb.json": {"points": [a] * 3},
+        "decode_latent.json": {"points": [[0.1, -0.2, 0.3]], "format": "pdb"},
+        "metrics.json": {"points": [a, b]},
+        "export.json": {"points": [a, [-0.076, 0.101], b], "format": "dcd"},
+        "bad-steps.json": {"waypoints": [{"frame": 0}, {"frame": 1}], "steps": 100000},
+        "bad-one_waypoint.json": {"waypoints": [{"frame": 0}]},
+        "bad-waypoint_text.json": {"waypoints": [{"plane": [0, "x"]}, {"frame": 1}]},
+        "bad-landscape.json": {"waypoints": [{"frame": 0}, {"frame": 1}], "landscape": "nope"},
+        "bad-grid_large.json": {"landscape": "error", "grid": 100000},
+        "bad-grid_small.json": {"landscape": "error", "grid": 1},
+        "bad-no_landscape.json": {"grid": 8},
+        "bad-list.json": [1, 2],
+        "bad-too_many_points.json": {"points": [[0, 0]] * 65},
+        "bad-format.json": {"points": [[1e308, -1e308]], "format": "xyz"},
+        "bad-point_size.json": {"points": [[0, 0, 0, 0]]},
+        "bad-far.json": {"points": [[1e6, 1e6]], "format": "json"},
+        "bad-frame_float.json": {"waypoints": [{"frame": 2.5}, {"frame": -1}]},
+    }
+    for name, body in bodies.items():
+        s.add("gui_request", name, json.dumps(body))
+    s.add("gui_request", "bad-not_json.json", b"{not json")
+    s.add("gui_request", "bad-nan.json", b'{"points": [[0, NaN]]}')
+    s.add("gui_request", "bad-beyond_double.json", b'{"landscape": "error", "grid": 1e400}')
+    s.add("gui_request", "bad-deep.json", b'{"landscape": ' + b"[" * 3000 + b"]" * 3000 + b', "grid": 8}')
+    s.add("gui_request", "bad-utf8.json", b'{"landscape": "\xff\xfe", "grid": 8}')
+
+
 # ------------------------------------------------------------ bad-input corpus
 
-def bad_input_seeds(s, mlds):
-    """The malformed inputs of tests/bad_inputs that fit, routed to a target by their extension."""
+def bad_input_seeds(s, mlds, ckpt):
+    """The malformed inputs of tests/bad_inputs that fit, routed to a target by their extension; the
+    damaged checkpoints are made from the small archive `ckpt`."""
     with tempfile.TemporaryDirectory(prefix="molearn-seeds-") as tmp:
         c = bad.Corpus(tmp)
         bad.structures(c)
         bad.trajectories(c)
         bad.datasets(c, mlds)
+        bad.checkpoints(c, ckpt, mlds)
         bad.forcefields(c)
         for name in sorted(os.listdir(tmp)):
             path = os.path.join(tmp, name)
@@ -399,7 +660,11 @@ def main():
         dope_seeds(s)
         rama_seeds(s)
         npy_seeds(s, scratch)
-        bad_input_seeds(s, mlds)
+        made = made_by_molearn(scratch)
+        ckpt = checkpoint_seeds(s, scratch, made)
+        scan_seeds(s, made)
+        gui_request_seeds(s)
+        bad_input_seeds(s, mlds, ckpt)
     print("seeds: " + ", ".join(f"{t} {n}" for t, n in s.count.items()))
 
 

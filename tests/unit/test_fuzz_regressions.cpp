@@ -1,4 +1,5 @@
-// The fuzz regressions of the readers in molearn_lib (tests/fuzz/fuzz_replay.hpp).
+// The fuzz regressions of the readers in molearn_lib (tests/fuzz/fuzz_replay.hpp),
+// among them the checksum reader of checkpoints (torch-free).
 #include "../fuzz/fuzz_replay.hpp"
 
 namespace molearn::fuzz {
@@ -8,5 +9,6 @@ TEST(FuzzRegressions, Mmcif) { replay_regressions<Mmcif>(); }
 TEST(FuzzRegressions, Dcd) { replay_regressions<Dcd>(); }
 TEST(FuzzRegressions, Xtc) { replay_regressions<Xtc>(); }
 TEST(FuzzRegressions, Dataset) { replay_regressions<Dataset>(); }
+TEST(FuzzRegressions, Checkpoint) { replay_regressions<Checkpoint>(); }
 
 }  // namespace molearn::fuzz

@@ -1,5 +1,7 @@
 #include "molearn/analysis/scan_folder.hpp"
 
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -20,19 +22,63 @@ const ScanLandscape* ScanData::find(const std::string& name) const {
 
 namespace {
 
+// A whole number of scan.json from `low` to `high`. nlohmann's get<>()
+// converts any number, and a float beyond the integer's range (1e30, -1.5
+// for an unsigned) is undefined behaviour: kind and range are checked first.
+std::int64_t whole_number(const json& value, const std::string& field, std::int64_t low, std::int64_t high,
+                          const std::string& path) {
+  bool ok = false;
+  std::int64_t n = 0;
+  if (value.is_number_unsigned()) {
+    ok = value.get<std::uint64_t>() <= static_cast<std::uint64_t>(high);
+    if (ok) n = static_cast<std::int64_t>(value.get<std::uint64_t>());
+  } else if (value.is_number_integer()) {
+    ok = true;
+    n = value.get<std::int64_t>();
+  } else if (value.is_number_float()) {
+    const double d = value.get<double>();
+    ok = std::floor(d) == d && d >= static_cast<double>(low) && d <= static_cast<double>(high);
+    if (ok) n = static_cast<std::int64_t>(d);
+  }
+  if (!ok || n < low || n > high)
+    throw FormatError(path + ": '" + field + "' must be a whole number from " + std::to_string(low) + " to " +
+                      std::to_string(high));
+  return n;
+}
+
+// "plane": null (the whole 2-D space) or {"dims": [i, j], "origin": [...]}.
 LatentPlane plane_of(const json& j, std::int64_t latent_dim, const std::string& path) {
   LatentPlane plane;
   if (j.is_null()) {
     plane.origin.assign(2, 0.0);
   } else {
-    plane.dims[0] = j.at("dims").at(0).get<std::size_t>();
-    plane.dims[1] = j.at("dims").at(1).get<std::size_t>();
+    plane.dims[0] = static_cast<std::size_t>(whole_number(j.at("dims").at(0), "plane.dims", 0, latent_dim - 1, path));
+    plane.dims[1] = static_cast<std::size_t>(whole_number(j.at("dims").at(1), "plane.dims", 0, latent_dim - 1, path));
     plane.origin = j.at("origin").get<std::vector<double>>();
   }
   if (static_cast<std::int64_t>(plane.origin.size()) != latent_dim || plane.dims[0] >= plane.origin.size() ||
       plane.dims[1] >= plane.origin.size() || plane.dims[0] == plane.dims[1])
     throw FormatError(path + ": 'plane' does not fit 'latent_dim' " + std::to_string(latent_dim));
   return plane;
+}
+
+// The encoded frames of one split: a list of [x, y] points on the plane
+// (none when the split is missing). Each point is checked (one of fewer than
+// two values would be read beyond its end), and read in place (no copy: that
+// recurses, see read_scan).
+std::vector<std::pair<double, double>> encoded_points(const json& encoded, const char* split, const std::string& path) {
+  if (!encoded.is_object()) throw FormatError(path + ": 'encoded' must be an object of train and valid points");
+  std::vector<std::pair<double, double>> points;
+  if (!encoded.contains(split)) return points;
+  const json& list = encoded[split];
+  if (!list.is_array()) throw FormatError(path + ": 'encoded." + split + "' must be a list of [x, y] points");
+  for (const json& p : list) {
+    if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number())
+      throw FormatError(path + ": 'encoded." + split + "' point " + std::to_string(points.size()) +
+                        " is not two numbers [x, y]");
+    points.emplace_back(p[0].get<double>(), p[1].get<double>());
+  }
+  return points;
 }
 
 }  // namespace
@@ -47,15 +93,22 @@ ScanData read_scan(const std::string& folder) {
     const json j = json::parse(in);
     if (j.value("command", "") != "scan") throw FormatError(path + ": not written by 'molearn scan'");
     scan.checkpoint = j.value("checkpoint", "");
-    scan.latent_dim = j.value("latent_dim", std::int64_t{2});
-    scan.plane = j.contains("plane") ? j["plane"].dump() : "null";
+    scan.latent_dim = j.contains("latent_dim") ? whole_number(j["latent_dim"], "latent_dim", 1, 1 << 30, path) : 2;
     scan.x = j.at("x").get<std::vector<double>>();
     scan.y = j.at("y").get<std::vector<double>>();
     const auto b = j.at("bounds").get<std::vector<double>>();
     if (b.size() != 4) throw FormatError(path + ": 'bounds' needs four numbers");
+    // The plane is read in place and its text written from what was read:
+    // copying or dump()ing the value recurses, and a list nested a million
+    // deep would overflow the stack.
+    static const json no_plane;
+    const json& plane_value = j.contains("plane") ? j["plane"] : no_plane;
     try {
-      scan.grid = make_latent_grid(scan.x.size(), scan.y.size(), GridBounds{b[0], b[1], b[2], b[3]},
-                                   plane_of(j.value("plane", json(nullptr)), scan.latent_dim, path));
+      LatentPlane plane = plane_of(plane_value, scan.latent_dim, path);
+      scan.plane = plane_value.is_null()
+                       ? "null"
+                       : json{{"dims", {plane.dims[0], plane.dims[1]}}, {"origin", plane.origin}}.dump();
+      scan.grid = make_latent_grid(scan.x.size(), scan.y.size(), GridBounds{b[0], b[1], b[2], b[3]}, std::move(plane));
     } catch (const FormatError&) {
       throw;
     } catch (const InputError& e) {
@@ -71,8 +124,8 @@ ScanData read_scan(const std::string& folder) {
                           std::to_string(scan.x.size()) + "] ([len(y), len(x)] of scan.json)");
       scan.landscapes.push_back({name, m.value("unit", ""), grid.data});
     }
-    for (const auto& p : j.at("encoded").value("train", json::array())) scan.encoded_train.emplace_back(p[0], p[1]);
-    for (const auto& p : j.at("encoded").value("valid", json::array())) scan.encoded_valid.emplace_back(p[0], p[1]);
+    scan.encoded_train = encoded_points(j.at("encoded"), "train", path);
+    scan.encoded_valid = encoded_points(j.at("encoded"), "valid", path);
   } catch (const json::exception& e) {
     throw FormatError(path +
                       ": not a scan summary of 'molearn scan' (x, y, bounds, plane, metrics, encoded): " + e.what());

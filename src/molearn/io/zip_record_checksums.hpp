@@ -13,8 +13,8 @@ namespace molearn {
 // Checks the CRC-32 of every stored (uncompressed) record of the zip archive
 // at `path`; compressed records are left to the archive reader. Throws
 // InputError (a folder, unreadable) or FormatError naming the file (not a zip
-// archive, directory or records out of place, a record cut short or not
-// matching its checksum).
+// archive, directory or records out of place, a record cut short, overlapping
+// others or not matching its checksum).
 void verify_record_checksums(const std::string& path);
 
 }  // namespace molearn
