@@ -2,7 +2,7 @@
 // line; bench/bench_training.py runs it next to the PyTorch reference.
 //
 //   molearn_bench_foldingnet (--atoms N | --dataset D.mlds) [--model foldingnet]
-//       [--batch 16] [--threads 2] [--steps 4] [--warmup 1]
+//       [--batch 16] [--threads 2] [--steps 4] [--warmup 1] [--precision fp32|bf16]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +12,7 @@
 #include "molearn/core/allocator.hpp"
 #include "molearn/data/dataset_file.hpp"
 #include "molearn/models/autoencoder.hpp"
+#include "molearn/train/precision.hpp"
 #include "molearn/train/tensor_dataset.hpp"
 
 namespace {
@@ -22,11 +23,11 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 
 constexpr const char* kUsage =
     "usage: molearn_bench_foldingnet (--atoms N | --dataset D.mlds) [--model foldingnet|conv1d] [--batch 16]\n"
-    "                                [--threads 2] [--steps 4] [--warmup 1]\n";
+    "                                [--threads 2] [--steps 4] [--warmup 1] [--precision fp32|bf16]\n";
 
 int run(int argc, char** argv) {
   molearn::keep_freed_memory_for_reuse();  // as `molearn train` does
-  std::string dataset, model = "foldingnet";
+  std::string dataset, model = "foldingnet", precision = "fp32";
   std::int64_t atoms = 0, batch = 16;
   int threads = 2, steps = 4, warmup = 1;
   for (int i = 1; i < argc; i += 2) {
@@ -50,6 +51,8 @@ int run(int argc, char** argv) {
       steps = std::atoi(value.c_str());
     else if (flag == "--warmup")
       warmup = std::atoi(value.c_str());
+    else if (flag == "--precision")
+      precision = molearn::resolve_precision(value);
     else {
       std::fprintf(stderr, "unknown option %s\n%s", flag.c_str(), kUsage);
       return 2;
@@ -79,7 +82,12 @@ int run(int argc, char** argv) {
   for (int s = 0; s < warmup + steps; ++s) {
     if (s == warmup) start = Clock::now();
     optimizer.zero_grad();
-    torch::mse_loss(net->forward(x), x).backward();
+    torch::Tensor out;
+    {
+      const molearn::Bf16Autocast autocast(precision == "bf16");  // as `molearn train --precision`
+      out = net->forward(x).to(torch::kFloat32);
+    }
+    torch::mse_loss(out, x).backward();
     optimizer.step();
   }
   const double train_fps = static_cast<double>(batch * steps) / seconds_since(start);
@@ -88,13 +96,16 @@ int run(int argc, char** argv) {
   torch::NoGradGuard no_grad;
   for (int s = 0; s < warmup + steps; ++s) {
     if (s == warmup) start = Clock::now();
+    const molearn::Bf16Autocast autocast(precision == "bf16");
     net->forward(x);
   }
   const double infer_fps = static_cast<double>(batch * steps) / seconds_since(start);
   std::printf(
-      "{\"model\": \"%s\", \"atoms\": %lld, \"batch\": %lld, \"threads\": %d, \"train_frames_per_s\": %.4f, "
+      "{\"model\": \"%s\", \"precision\": \"%s\", \"atoms\": %lld, \"batch\": %lld, \"threads\": %d, "
+      "\"train_frames_per_s\": %.4f, "
       "\"infer_frames_per_s\": %.4f}\n",
-      model.c_str(), static_cast<long long>(x.size(2)), static_cast<long long>(batch), threads, train_fps, infer_fps);
+      model.c_str(), precision.c_str(), static_cast<long long>(x.size(2)), static_cast<long long>(batch), threads,
+      train_fps, infer_fps);
   return 0;
 }
 

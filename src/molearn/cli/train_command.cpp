@@ -154,6 +154,12 @@ void add_train_command(CLI::App& app) {
                   "memory for a batch, whatever the dataset's size), auto (stream datasets over 256 MiB)")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "memory", "stream"}));
+  cmd->add_option("--precision", options->precision,
+                  "fp32, or bf16: convolutions and matrix products in bfloat16 with fp32 weights, batch-norm "
+                  "statistics and losses (fast only on CPUs with AVX512-BF16); auto: bf16 where the CPU has it. "
+                  "Validation is fp32 either way")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fp32", "bf16", "auto"}));
   cmd->add_flag("--resume", options->resume, "Continue from OUTPUT/last.ckpt");
   cmd->add_flag("--overwrite", options->overwrite,
                 "Replace an earlier run in the output folder (without it or --resume, train refuses to)")

@@ -21,7 +21,11 @@ BatchNormImpl::BatchNormImpl(std::int64_t features, double eps, double momentum)
   num_batches_tracked = register_buffer("num_batches_tracked", torch::zeros({}, torch::kInt64));
 }
 
-torch::Tensor BatchNormImpl::forward(const torch::Tensor& x) {
+torch::Tensor BatchNormImpl::forward(const torch::Tensor& input) {
+  // Under bfloat16 autocast the convolution before comes in bf16: the
+  // statistics and the normalisation are computed in fp32 (as PyTorch's
+  // mixed precision keeps batch norm), and fp32 goes on.
+  const torch::Tensor x = input.scalar_type() == torch::kBFloat16 ? input.to(torch::kFloat32) : input;
   if (is_training()) {
     torch::NoGradGuard no_grad;
     num_batches_tracked += 1;

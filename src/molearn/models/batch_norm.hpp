@@ -17,7 +17,7 @@ namespace molearn {
 class BatchNormImpl : public torch::nn::Module {
  public:
   explicit BatchNormImpl(std::int64_t features, double eps = 1e-5, double momentum = 0.1);
-  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor forward(const torch::Tensor& input);
 
   torch::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
 

@@ -1,6 +1,7 @@
 #include "molearn/models/knn.hpp"
 
 #include <ATen/Parallel.h>
+#include <c10/core/impl/LocalDispatchKeySet.h>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -622,6 +623,10 @@ torch::Tensor knn_indices(const torch::Tensor& x_in, std::int64_t k) {
   if (out.numel() == 0) return out;
   TORCH_CHECK(x.size(1) >= 1, "knn_indices: expected at least one channel");
   torch::NoGradGuard no_grad;
+  // Distances in the input's precision even under bf16 autocast (the Gram
+  // matrix of knn_gemm is a matrix product): neighbours must not change with
+  // rounding.
+  const c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::DispatchKey::AutocastCPU);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "knn_indices", [&] {
     // The grid needs finite coordinates to bin them; anything else (a
     // diverged model) takes the brute-force path, which tolerates NaN.

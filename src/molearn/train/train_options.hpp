@@ -92,6 +92,10 @@ struct TrainOptions {
   // (read from the file a batch at a time) or "auto" (stream large datasets).
   // The same frames either way: it changes memory use, not results.
   std::string data_access = "auto";
+  // "fp32", "bf16" (convolutions and matrix products of training in
+  // bfloat16, the rest in fp32) or "auto" (bf16 where the CPU has it
+  // natively). Validation is always fp32, so that runs compare.
+  std::string precision = "fp32";
   DistributedOptions distributed;
   PhysicsOptions physics;
   GeometryLossOptions geometry;

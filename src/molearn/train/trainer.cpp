@@ -22,6 +22,7 @@
 #include "molearn/train/geometry_loss_torch.hpp"
 #include "molearn/train/interpolation_energy.hpp"
 #include "molearn/train/loss_terms.hpp"
+#include "molearn/train/precision.hpp"
 #include "molearn/train/tensor_dataset.hpp"
 
 namespace molearn {
@@ -124,6 +125,7 @@ struct Run {
   std::mt19937_64 rng;
   std::string best_path, last_path, log_path;
   std::unique_ptr<Communicator> communicator;  // null when training in one process
+  bool bf16 = false;                           // --precision bf16: autocast around the model in training
   EnergyFunction energy;                       // empty without --physics
   std::unique_ptr<GeometryLoss> geometry;      // null when the dataset's bonds are unknown
   std::set<std::string> geometry_terms;        // names among loss_terms that --geometry-start delays
@@ -204,6 +206,18 @@ torch::Tensor extra_loss(Run& run, const torch::Tensor& x, const torch::Tensor& 
   return total;
 }
 
+// The model in training, in the run's precision; what leaves it is fp32
+// (losses, latent interpolation and physics are computed in fp32).
+torch::Tensor encode(Run& run, const torch::Tensor& x) {
+  const Bf16Autocast autocast(run.bf16);
+  return run.model->encode(x).to(torch::kFloat32);
+}
+
+torch::Tensor decode(Run& run, const torch::Tensor& z) {
+  const Bf16Autocast autocast(run.bf16);
+  return run.model->decode(z).to(torch::kFloat32);
+}
+
 torch::Tensor physics_term(Run& run, const torch::Tensor& z, const torch::Tensor& mse, int epoch) {
   const std::int64_t pairs = z.size(0) / 2;
   if (pairs == 0) return torch::zeros({}, mse.options());
@@ -212,14 +226,14 @@ torch::Tensor physics_term(Run& run, const torch::Tensor& z, const torch::Tensor
   const bool active = physics_active(run, epoch);
   torch::Tensor mean_energy;
   if (active) {
-    mean_energy = robust_mean_energy(run.energy(run.model->decode((1 - alpha) * first + alpha * second)));
+    mean_energy = robust_mean_energy(run.energy(decode(run, (1 - alpha) * first + alpha * second)));
   } else {
     // Logged only: decode in eval mode, so that these extra decodes do not
     // move batch norm's running statistics and the run stays the one it
     // would be without the physics term.
     torch::NoGradGuard no_grad;
     run.model->eval();
-    mean_energy = robust_mean_energy(run.energy(run.model->decode((1 - alpha) * first + alpha * second)));
+    mean_energy = robust_mean_energy(run.energy(decode(run, (1 - alpha) * first + alpha * second)));
     run.model->train();
   }
   const double energy = mean_energy.item<double>();
@@ -258,8 +272,8 @@ std::optional<double> train_epoch(Run& run, int epoch, Clock::time_point run_sta
     for (std::size_t i = mine_first; i < mine_last; ++i) rows.push_back(static_cast<std::int64_t>(train[order[i]]));
     const auto x = run.tensors.frames(torch::tensor(rows, torch::kInt64));
     run.optimizer->zero_grad();
-    const auto z = run.model->encode(x);
-    const auto reconstruction = run.model->decode(z);
+    const auto z = encode(run, x);
+    const auto reconstruction = decode(run, z);
     const auto mse = torch::mse_loss(reconstruction, x);
     auto local_loss = run.energy ? mse + physics_term(run, z, mse, epoch) : mse;
     if (!run.loss_terms.empty()) local_loss = local_loss + extra_loss(run, x, reconstruction, z, epoch);
@@ -442,8 +456,15 @@ std::vector<std::string> earlier_run_files(const std::string& folder) {
 }
 
 void resume(Run& run) {
-  if (!std::filesystem::exists(run.last_path))
-    throw InputError(run.last_path + ": no checkpoint to resume from (run without --resume first)");
+  if (!std::filesystem::exists(run.last_path)) {
+    // A run killed in its first epoch may have left best.ckpt without
+    // last.ckpt: a run without --resume would refuse to replace it.
+    const bool earlier = !earlier_run_files(run.options.output_dir).empty();
+    throw InputError(run.last_path + ": no checkpoint to resume from (" +
+                     (earlier ? "the earlier run stopped before its first checkpoint; start again with --overwrite"
+                              : "run without --resume first") +
+                     ")");
+  }
   LoadedCheckpoint loaded = load_checkpoint(run.last_path);
   const ModelConfig& saved = loaded.state.model;
   if (saved.atoms != run.options.model.atoms || saved.architecture != run.options.model.architecture ||
@@ -481,6 +502,10 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
                      " training frames; at least 2 are needed (batch normalisation)");
   options.model.atoms = static_cast<std::int64_t>(run.dataset.atom_count());
   load_frames(run);
+  run.bf16 = resolve_precision(options.precision) == "bf16";
+  if (options.precision != "fp32")
+    run.message(std::string("precision: ") + (run.bf16 ? "bf16" : "fp32") + " (--precision " + options.precision +
+                "; this CPU " + (cpu_has_native_bf16() ? "computes bf16 natively" : "has no native bf16") + ")");
 
   std::error_code ec;
   const bool made_folder = !std::filesystem::exists(options.output_dir, ec);
@@ -562,6 +587,9 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
   if (options.resume) {
     restore_training_state(run.last_path, *run.optimizer);
     run.message("resuming after epoch " + std::to_string(run.state.epoch) + " from " + run.last_path);
+    // A run killed between last.ckpt and log.jsonl left the log an epoch
+    // short; the checkpoint's history is complete.
+    if (run.is_main()) write_log(run);
   }
 
   TrainResult result;
