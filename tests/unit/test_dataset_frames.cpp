@@ -58,7 +58,7 @@ std::string error_of(const std::string& path) {
   try {
     DatasetDataSection section;
     const Dataset metadata = read_dataset_metadata(path, section);
-    DatasetFrameReader reader(path, metadata);
+    DatasetFrameReader reader(path, metadata, section);
   } catch (const FormatError& e) {
     return e.what();
   }
@@ -75,7 +75,7 @@ TEST(DatasetFrameReader, ReadsTheFramesAskedForInTheirOrder) {
   const Dataset metadata = read_dataset_metadata(dir.file("d.mlds"), section);
   EXPECT_TRUE(metadata.coords.empty());
   EXPECT_EQ(section.bytes, d.coords.size() * sizeof(float));
-  DatasetFrameReader reader(dir.file("d.mlds"), metadata);
+  DatasetFrameReader reader(dir.file("d.mlds"), metadata, section);
   const std::vector<std::size_t> rows = {8, 0, 3, 3};
   std::vector<float> out(rows.size() * 15);
   reader.read(rows, out.data());
@@ -115,7 +115,7 @@ TEST(DatasetFrameReader, AFileCutAfterOpeningIsAFormatError) {
   write_dataset(numbered_dataset(6, 4), dir.file("d.mlds"));
   DatasetDataSection section;
   const Dataset metadata = read_dataset_metadata(dir.file("d.mlds"), section);
-  DatasetFrameReader reader(dir.file("d.mlds"), metadata);
+  DatasetFrameReader reader(dir.file("d.mlds"), metadata, section);
   std::filesystem::resize_file(dir.file("d.mlds"), section.offset + 2 * 4 * 3 * sizeof(float));
   std::vector<float> out(12);
   const std::vector<std::size_t> first = {1}, last = {5};

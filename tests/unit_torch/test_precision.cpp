@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
+
 #include <torch/torch.h>
+#include <cmath>
 
 #include "molearn/core/error.hpp"
 #include "molearn/models/autoencoder.hpp"
@@ -7,6 +9,25 @@
 #include "molearn/train/precision.hpp"
 
 using namespace molearn;
+
+namespace {
+
+// One training step on `x`, the model run as `molearn train --precision`
+// runs it; returns the loss.
+double training_step(Autoencoder& model, torch::optim::Optimizer& optimizer, const torch::Tensor& x, bool bf16) {
+  optimizer.zero_grad();
+  torch::Tensor out;
+  {
+    const Bf16Autocast autocast(bf16);
+    out = model->forward(x).to(torch::kFloat32);
+  }
+  const auto loss = torch::mse_loss(out, x);
+  loss.backward();
+  optimizer.step();
+  return loss.item<double>();
+}
+
+}  // namespace
 
 TEST(Precision, ResolvesRequestsAndRefusesOthers) {
   EXPECT_EQ(resolve_precision("fp32"), "fp32");
@@ -59,12 +80,10 @@ TEST(Precision, Bf16TrainingKeepsFp32WeightsAndStatistics) {
   torch::Tensor out;
   {
     const Bf16Autocast autocast(true);
+    torch::NoGradGuard no_grad;
     out = model->forward(x).to(torch::kFloat32);
   }
-  const auto loss = torch::mse_loss(out, x);
-  loss.backward();
-  optimizer.step();
-  ASSERT_TRUE(torch::isfinite(loss).item<bool>());
+  ASSERT_TRUE(std::isfinite(training_step(model, optimizer, x, /*bf16=*/true)));
   // The convolutions really ran in bf16. (How far apart the outputs are says
   // little: an untrained FoldingNet in training mode amplifies rounding, and
   // PyTorch's own autocast differs from fp32 as much on the same model.)
@@ -98,18 +117,7 @@ TEST(Precision, Bf16LearnsAsFp32Does) {
     model->train();
     torch::optim::AdamW optimizer(model->parameters(), torch::optim::AdamWOptions(1e-3));
     double first = 0, last = 0;
-    for (int step = 0; step < 40; ++step) {
-      optimizer.zero_grad();
-      torch::Tensor out;
-      {
-        const Bf16Autocast autocast(bf16);
-        out = model->forward(chain).to(torch::kFloat32);
-      }
-      const auto loss = torch::mse_loss(out, chain);
-      loss.backward();
-      optimizer.step();
-      (step == 0 ? first : last) = loss.item<double>();
-    }
+    for (int step = 0; step < 40; ++step) (step == 0 ? first : last) = training_step(model, optimizer, chain, bf16);
     return std::make_pair(first, last);
   };
   const auto [first32, last32] = final_loss(false);

@@ -4,15 +4,10 @@
 
 namespace molearn {
 
-DatasetFrameReader::DatasetFrameReader(const std::string& path, const Dataset& metadata)
-    : path_(path), frames_(metadata.frame_count), floats_per_frame_(metadata.atom_count() * 3) {
-  // The section is located again rather than trusted from the caller: the
-  // file could have been replaced since its metadata was read.
-  const Dataset current = read_dataset_metadata(path, section_);
-  if (current.frame_count != frames_ || current.atom_count() * 3 != floats_per_frame_)
-    throw InputError(path + ": the file changed while it was being opened (" + std::to_string(current.frame_count) +
-                     " frames, expected " + std::to_string(frames_) + ")");
-  check_dataset_coordinates(path, current, section_);
+DatasetFrameReader::DatasetFrameReader(const std::string& path, const Dataset& metadata,
+                                       const DatasetDataSection& section)
+    : path_(path), section_(section), frames_(metadata.frame_count), floats_per_frame_(metadata.atom_count() * 3) {
+  check_dataset_coordinates(path, metadata, section_);
   in_.open(path, std::ios::binary);
   if (!in_) throw InputError(path + ": cannot open file for reading");
 }

@@ -16,9 +16,9 @@ namespace molearn {
 class DatasetFrameReader {
  public:
   // Opens `path` and checks its coordinates once (checksum, finite values)
-  // in bounded memory. `metadata` is the file's read_dataset_metadata.
-  // Throws FormatError / InputError naming the file.
-  DatasetFrameReader(const std::string& path, const Dataset& metadata);
+  // in bounded memory. `metadata` and `section` are the file's
+  // read_dataset_metadata. Throws FormatError / InputError naming the file.
+  DatasetFrameReader(const std::string& path, const Dataset& metadata, const DatasetDataSection& section);
 
   // Copies the frames `rows` ([atom][xyz] each, scaled as stored) one after
   // the other into `out`, which holds rows.size() x atoms x 3 floats.

@@ -29,9 +29,9 @@ TensorDataset to_tensors(const Dataset& dataset) {
           index_tensor(dataset.valid_indices)};
 }
 
-TensorDataset stream_tensors(const std::string& path, const Dataset& metadata) {
-  return {torch::Tensor(), std::make_shared<DatasetFrameReader>(path, metadata), index_tensor(metadata.train_indices),
-          index_tensor(metadata.valid_indices)};
+TensorDataset stream_tensors(const std::string& path, const Dataset& metadata, const DatasetDataSection& section) {
+  return {torch::Tensor(), std::make_shared<DatasetFrameReader>(path, metadata, section),
+          index_tensor(metadata.train_indices), index_tensor(metadata.valid_indices)};
 }
 
 torch::Tensor rmsd_angstrom(const torch::Tensor& a, const torch::Tensor& b, double std) {

@@ -27,9 +27,9 @@ struct TensorDataset {
 // Every frame of `dataset` (read with its coordinates) in memory.
 TensorDataset to_tensors(const Dataset& dataset);
 
-// Frames read from `path` on demand; `metadata` is its read_dataset_metadata.
-// Checks the file's coordinates once in bounded memory.
-TensorDataset stream_tensors(const std::string& path, const Dataset& metadata);
+// Frames read from `path` on demand; `metadata` and `section` are its
+// read_dataset_metadata. Checks the file's coordinates once in bounded memory.
+TensorDataset stream_tensors(const std::string& path, const Dataset& metadata, const DatasetDataSection& section);
 
 // Per-structure RMSD in Å between two [B, 3, N] tensors in scaled units.
 torch::Tensor rmsd_angstrom(const torch::Tensor& a, const torch::Tensor& b, double std);

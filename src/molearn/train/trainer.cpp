@@ -112,12 +112,13 @@ void check_folder_is_writable(const std::string& folder) {
 struct Run {
   // The metadata only: the coordinates are loaded or streamed by load_frames().
   Run(const TrainOptions& o, const TrainObserver& obs)
-      : options(o), observer(obs), dataset(read_dataset(o.dataset, /*load_coordinates=*/false)) {}
+      : options(o), observer(obs), dataset(read_dataset_metadata(o.dataset, data_section)) {}
 
   const TrainOptions& options;
   const TrainObserver& observer;
-  Dataset dataset;      // metadata; its coords are empty (the frames are in `tensors`)
-  Dataset first_frame;  // the metadata with frame 0: what the force-field and geometry set-up read
+  DatasetDataSection data_section;  // where the file's coordinates are (set by the constructor)
+  Dataset dataset;                  // metadata; its coords are empty (the frames are in `tensors`)
+  Dataset first_frame;              // the metadata with frame 0: what the force-field and geometry set-up read
   TensorDataset tensors;
   Autoencoder model;
   std::unique_ptr<torch::optim::AdamW> optimizer;
@@ -365,10 +366,6 @@ Validation validate(Run& run) {
   return v;
 }
 
-// The geometry terms the options ask for, and the bond metric of every
-// epoch. The metric needs the force field's templates; a dataset they do not
-// fit (a ligand, a CA-only selection) trains without it, unless a term that
-// needs it was asked for.
 // Datasets whose coordinates take more than this are read from the file a
 // batch at a time (`--data-access auto`): a large dataset then needs memory
 // for a batch, not for all its frames; below it, memory is cheap and reading
@@ -398,7 +395,7 @@ void load_frames(Run& run) {
   if (stream) {
     run.message("data: " + std::to_string(bytes >> 20) + " MiB of coordinates, read from " + path +
                 " a batch at a time");
-    run.tensors = stream_tensors(path, run.dataset);
+    run.tensors = stream_tensors(path, run.dataset, run.data_section);
     const std::size_t first = 0;
     run.tensors.reader->read({&first, 1}, run.first_frame.coords.data());
   } else {
@@ -408,6 +405,10 @@ void load_frames(Run& run) {
   }
 }
 
+// The geometry terms the options ask for, and the bond metric of every
+// epoch. The metric needs the force field's templates; a dataset they do not
+// fit (a ligand, a CA-only selection) trains without it, unless a term that
+// needs it was asked for.
 void set_up_geometry(Run& run) {
   const GeometryLossOptions& g = run.options.geometry;
   std::optional<ForceField> ff;
