@@ -230,6 +230,8 @@ void add_train_command(CLI::App& app) {
       "  molearn train murd.mlds -o run/ --epochs 60 --resume\n"
       "  molearn train data.mlds -o run-conv/ --model conv1d --latent 3 --batch-size 8 --threads 2\n"
       "  molearn train murd.mlds -o run-phys/ --epochs 20 --physics torch --physics-start 5\n"
+      "  # a dataset larger than memory, read a batch at a time; bfloat16 convolutions (opt-in)\n"
+      "  molearn train big.mlds -o run-big/ --data-access stream --precision bf16\n"
       "  # two processes on one machine (start both):\n"
       "  molearn train murd.mlds -o run/ --world-size 2 --rank 0 --master 127.0.0.1:29500 --threads 1\n"
       "  molearn train murd.mlds -o run/ --world-size 2 --rank 1 --master 127.0.0.1:29500 --threads 1\n"
