@@ -117,8 +117,11 @@ def page_figures(html_path):
 
 def check_page_data(figures, log, header, report):
     loss = figures["fig-loss"]["data"]
-    checks.check(loss[0]["y"] == [r["train_loss"] for r in log] and loss[1]["y"] == [r["valid_loss"] for r in log],
-                 "the loss curves plot log.jsonl's losses")
+    checks.check(all(r["valid_mse"] == r["valid_loss"] for r in log),
+                 "without the physics loss the validation loss is the validation MSE")
+    checks.check(loss[0]["y"] == [r["train_loss"] for r in log] and loss[1]["y"] == [r["valid_mse"] for r in log],
+                 "the loss curves plot log.jsonl's training and validation MSE")
+    checks.check("fig-selection_loss" not in figures, "no selection-loss figure without the physics loss")
     bonds = figures.get("fig-bond_curve", {}).get("data", [])
     checks.check(all("valid_bond_rmsd" in r for r in log) and len(bonds) == 1 and
                  bonds[0]["y"] == [r["valid_bond_rmsd"] for r in log],
@@ -144,17 +147,29 @@ def check_page_data(figures, log, header, report):
                  "scan heatmap: z[j][i] is the NPY's row j (y) and column i (x); NaN is a gap")
 
 
+def write_physics_log(folder, log, active_from, with_mse=True):
+    """log.jsonl of a physics run: energies every epoch, active (the validation loss then the
+    selection loss log MSE + w log E, negative here) from epoch index active_from."""
+    with open(os.path.join(folder, "log.jsonl"), "w") as f:
+        for k, r in enumerate(log):
+            r = dict(r)
+            r.update(physics_active=k >= active_from, train_energy=1000.0 + k, valid_energy=2000.0 - k,
+                     physics_scale=1e-7)
+            if k >= active_from:
+                r["valid_loss"] = -0.5 + k * 0.01
+            if not with_mse:
+                del r["valid_mse"]
+            f.write(json.dumps(r) + "\n")
+
+
 def check_physics_log(tmp, run_dir):
-    """A run logged with energies (and a negative validation loss, as the physics loss can give):
-    energy curves, and no log axis for the loss."""
+    """A run logged with energies: energy curves; the loss figure compares MSE with MSE and the
+    checkpoint-selection loss of the physics epochs (negative) gets its own linear axis."""
     physics = os.path.join(tmp, "physics-run")
     shutil.copytree(run_dir, physics)
     log = read_log(physics)
-    with open(os.path.join(physics, "log.jsonl"), "w") as f:
-        for k, r in enumerate(log):
-            r.update(physics_active=True, train_energy=1000.0 + k, valid_energy=2000.0 - k, physics_scale=1e-7)
-            r["valid_loss"] = -0.5 + k * 0.01
-            f.write(json.dumps(r) + "\n")
+    active_from = 1
+    write_physics_log(physics, log, active_from)
     out = os.path.join(tmp, "physics-out")
     os.makedirs(out)
     html_path = os.path.join(out, "p.html")
@@ -164,8 +179,22 @@ def check_physics_log(tmp, run_dir):
     checks.check(len(energy) == 2 and energy[0]["y"] == [1000.0 + k for k in range(len(log))] and
                  energy[1]["y"] == [2000.0 - k for k in range(len(log))],
                  "a run logged with energies gets the energy curves of log.jsonl")
-    checks.check(figures["fig-loss"]["layout"]["yaxis"].get("type") != "log",
-                 "a negative loss is not put on a log axis")
+    loss = figures["fig-loss"]["data"]
+    checks.check(loss[1]["y"] == [r["valid_mse"] for r in log],
+                 "with the physics loss the loss figure still plots the validation MSE, not the selection loss")
+    selection = figures.get("fig-selection_loss", {}).get("data", [])
+    expected = [None] * active_from + [-0.5 + k * 0.01 for k in range(active_from, len(log))]
+    checks.check(len(selection) == 1 and selection[0]["y"] == expected,
+                 f"the selection loss of the physics epochs has its own figure: {selection and selection[0]['y']}")
+    checks.check(figures["fig-selection_loss"]["layout"]["yaxis"].get("type") != "log",
+                 "the (negative) selection loss is not put on a log axis")
+    # A log written before valid_mse: the physics epochs' validation MSE is unknown, not the selection loss.
+    write_physics_log(physics, log, active_from, with_mse=False)
+    old_html = os.path.join(out, "old.html")
+    run("report", physics, "--threads", "1", "--midpoints", "2", "-o", old_html)
+    loss = page_figures(old_html)["fig-loss"]["data"]
+    checks.check(loss[1]["y"] == [log[0]["valid_loss"]] + [None] * (len(log) - 1),
+                 "an older log: the validation loss curve leaves out the epochs whose loss was the selection loss")
     checks.check(os.path.exists(os.path.join(out, "p_figures", "energy_curve.png")) and
                  os.path.exists(os.path.join(out, "p.json")), "names follow -o: p.json, p_figures/energy_curve.png")
 

@@ -44,6 +44,10 @@ TrainingLog read_training_log(const std::string& path) {
       log.train_loss.push_back(r.at("train_loss").get<double>());
       // Absent for a dataset without validation frames.
       log.valid_loss.push_back(r.value("valid_loss", std::nan("")));
+      // Logs written before valid_mse existed: valid_loss is the MSE except
+      // in epochs where the physics loss was active.
+      const bool loss_is_mse = !r.value("physics_active", false);
+      log.valid_mse.push_back(r.value("valid_mse", loss_is_mse ? log.valid_loss.back() : std::nan("")));
       log.valid_rmsd.push_back(r.value("valid_rmsd", std::nan("")));
       if (r.contains("train_energy")) {
         log.train_energy.resize(log.epoch.size() - 1, std::nan(""));

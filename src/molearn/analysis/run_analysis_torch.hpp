@@ -30,7 +30,12 @@ struct RunAnalysisOptions {
 
 // log.jsonl as columns, one value per epoch.
 struct TrainingLog {
-  std::vector<double> epoch, train_loss, valid_loss, valid_rmsd;
+  std::vector<double> epoch, train_loss, valid_rmsd;
+  // The validation MSE (scaled units, comparable with train_loss), and the
+  // loss that chose the best checkpoint: the MSE, or with the physics loss
+  // active log(MSE) + scale * log(mean E). NaN where absent (no validation
+  // frames; valid_mse of an older log's physics epochs).
+  std::vector<double> valid_mse, valid_loss;
   std::vector<double> train_energy, valid_energy;  // empty unless the run logged energies
   // Bonds of the validation reconstructions (Å RMS deviation from ideal, %
   // off by > 0.1 Å); empty unless the run logged them (NaN where an epoch

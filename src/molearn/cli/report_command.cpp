@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -13,6 +14,7 @@
 #include "molearn/analysis/report_figures.hpp"
 #include "molearn/analysis/report_html.hpp"
 #include "molearn/analysis/run_analysis_torch.hpp"
+#include "molearn/core/allocator.hpp"
 #include "molearn/core/atomic_file.hpp"
 #include "molearn/core/error.hpp"
 #include "option_checks.hpp"
@@ -77,6 +79,12 @@ double finite_min(const std::vector<double>& values) {
   for (double v : values)
     if (std::isfinite(v) && !(best <= v)) best = v;
   return best;
+}
+
+std::vector<double> finite_values(const std::vector<double>& values) {
+  std::vector<double> finite;
+  std::copy_if(values.begin(), values.end(), std::back_inserter(finite), [](double v) { return std::isfinite(v); });
+  return finite;
 }
 
 Table run_table(const RunAnalysis& run) {
@@ -153,10 +161,29 @@ ReportSection curves_section(const RunAnalysis& run) {
                        "epoch",
                        "loss (scaled units)",
                        {lines("training loss", log.epoch, log.train_loss, kTrainColour),
-                        lines("validation loss", log.epoch, log.valid_loss, kValidColour)},
+                        lines("validation loss", log.epoch, log.valid_mse, kValidColour)},
                        std::nullopt,
                        std::nullopt,
-                       all_positive(log.train_loss) && all_positive(log.valid_loss)});
+                       all_positive(log.train_loss) && all_positive(finite_values(log.valid_mse))});
+  // With the physics loss active the best checkpoint is chosen by another
+  // loss, on another scale (it can be negative): a figure of its own.
+  std::vector<double> selection(log.epoch.size(), std::nan(""));
+  for (std::size_t e = 0; e < log.epoch.size(); ++e)
+    if (std::isfinite(log.valid_loss[e]) && log.valid_loss[e] != log.valid_mse[e]) selection[e] = log.valid_loss[e];
+  if (!finite_values(selection).empty()) {
+    s.figures.push_back({"selection_loss",
+                         "Checkpoint-selection loss per epoch (physics loss active)",
+                         "epoch",
+                         "log(validation MSE) + scale × log(mean energy)",
+                         {lines("selection loss", log.epoch, selection, kValidColour)},
+                         std::nullopt,
+                         std::nullopt,
+                         false});
+    s.notes.push_back(
+        "Loss per epoch: both curves are mean squared errors in scaled units. Once the physics loss is active the "
+        "best checkpoint is the epoch with the lowest log(validation MSE) + scale × log(mean interpolation "
+        "energy), as in Python molearn; that loss is drawn on its own.");
+  }
   if (std::isfinite(finite_min(log.valid_rmsd)))
     s.figures.push_back({"valid_rmsd",
                          "Validation RMSD per epoch",
@@ -434,6 +461,7 @@ std::vector<Figure> all_figures(const Report& report) {
 // The three outputs are staged, then moved into place together: a failure
 // anywhere leaves none of them behind.
 void run_report(ReportArgs& args) {
+  keep_freed_memory_for_reuse();  // decoding's activations are not page-faulted in again (core/allocator.hpp)
   const fs::path out(args.output);
   if (out.extension() != ".html") throw InputError(args.output + ": the report is an HTML file; name it *.html");
   if (!out.parent_path().empty() && !fs::is_directory(out.parent_path()))
