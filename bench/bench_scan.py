@@ -7,10 +7,16 @@ and the peak memory (max RSS of the process) of a 16x16 scan against the
 in batches of --batch-size structures and only the landscapes, 8 bytes per
 point each, grow with it).
 
+With --precisions fp32,bf16 the big grid is scanned once per precision
+(`scan --precision`), and the decoding times are compared with the first
+one's, in the same run (issue 17's goal: the 64x64 MurD grid decoded in
+at most 2 minutes with bf16).
+
 The model is a FoldingNet trained for one epoch on MurD's 16 frames: the
 cost of a scan does not depend on how well the model is trained.
 
     OMP_WAIT_POLICY=passive /usr/bin/python3 bench/bench_scan.py [--build build] [--grid 64] [--threads 2]
+        [--precisions fp32,bf16] [--metrics geometry]
 """
 import argparse
 import json
@@ -43,6 +49,8 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--metrics", default="", help="landscapes (default: every one available)")
+    p.add_argument("--precisions", default="fp32", help="scan the big grid in each of these (the first is the "
+                   "reference of the decoding-time ratios)")
     args = p.parse_args()
     dcd = os.path.join(args.data, "murd", "MurD_test.dcd")
     top = os.path.join(args.data, "murd", "MurD_test_topo.pdb")
@@ -59,18 +67,20 @@ def main():
                         str(args.threads), "--latent", "2"], env=env, check=True, stdout=subprocess.DEVNULL)
         ckpt = os.path.join(tmp, "run", "best.ckpt")
         results = {}
-        for n in (args.small, args.grid):
-            out = os.path.join(tmp, f"scan{n}")
+        precisions = args.precisions.split(",")
+        runs = [(args.small, precisions[0])] + [(args.grid, precision) for precision in precisions]
+        for n, precision in runs:
+            out = os.path.join(tmp, f"scan{n}-{precision}")
             cmd = [molearn, "scan", ckpt, "--grid", str(n), "--threads", str(args.threads), "--batch-size",
-                   str(args.batch_size), "-o", out]
+                   str(args.batch_size), "--precision", precision, "-o", out]
             if args.metrics:
                 cmd += ["--metrics", args.metrics]
             seconds, rss = run_measured(cmd, env)
             with open(os.path.join(out, "scan.json")) as f:
                 doc = json.load(f)
-            results[n] = (seconds, rss, doc)
+            results[n, precision] = (seconds, rss, doc)
 
-    seconds, rss, doc = results[args.grid]
+    seconds, rss, doc = results[args.grid, precisions[0]]
     decode = doc["seconds"]["decode"]
     metric_times = doc["seconds"]["metrics"]
     points = args.grid * args.grid
@@ -81,11 +91,16 @@ def main():
         print(f"  {name:<22}  {t:8.1f} s  ({t / decode:.2f} x decoding)")
     total_metrics = sum(metric_times.values())
     print(f"  all landscapes / decoding = {total_metrics / decode:.2f} (goal < 1)")
-    small_rss = results[args.small][1]
+    small_rss = results[args.small, precisions[0]][1]
     print(f"peak memory: {args.small}x{args.small} {small_rss:.0f} MiB, {args.grid}x{args.grid} {rss:.0f} MiB "
           f"(ratio {rss / small_rss:.2f} for {points // (args.small * args.small)}x the points; goal ~1)")
     for note in doc["notes"]:
         print(f"  note: {note}")
+    for precision in precisions[1:]:
+        other_seconds, _, other = results[args.grid, precision]
+        other_decode = other["seconds"]["decode"]
+        print(f"--precision {precision}: decoding the grid {other_decode:.1f} s ({points / other_decode:.1f} "
+              f"structures/s), {decode / other_decode:.2f}x {precisions[0]}; the whole scan {other_seconds:.1f} s")
 
 
 if __name__ == "__main__":

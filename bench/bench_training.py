@@ -5,7 +5,8 @@ molearn's code path), measured in the same run with the same threads; the
 cost against the number of atoms; and 1 vs 2 Gloo ranks.
 
 Run with Debian's interpreter from the source tree after building:
-    OMP_WAIT_POLICY=passive /usr/bin/python3 bench/bench_training.py [--build build] [--threads 2]
+    OMP_WAIT_POLICY=passive /usr/bin/python3 bench/bench_training.py [--build build] [--threads 2] [--bf16]
+        [--skip-scaling] [--skip-gloo]
 """
 import argparse
 import json
@@ -49,9 +50,9 @@ def reference_throughput(x, threads, steps, warmup=1):
     return train, infer
 
 
-def ours(build, threads, steps, batch, dataset=None, atoms=None):
+def ours(build, threads, steps, batch, dataset=None, atoms=None, precision="fp32"):
     args = [os.path.join(build, "bench", "molearn_bench_foldingnet"), "--threads", str(threads), "--steps", str(steps),
-            "--batch", str(batch)]
+            "--batch", str(batch), "--precision", precision]
     args += ["--dataset", dataset] if dataset else ["--atoms", str(atoms)]
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     result = json.loads(out)
@@ -106,6 +107,7 @@ def main():
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--skip-scaling", action="store_true")
     parser.add_argument("--skip-gloo", action="store_true")
+    parser.add_argument("--bf16", action="store_true", help="also molearn with --precision bf16 (CPU autocast)")
     args = parser.parse_args()
     if not os.path.exists(os.path.join(args.data, "murd", "MurD_test.dcd")):
         sys.exit(f"MurD data missing in {args.data} (set MOLEARN_DATA)")
@@ -123,6 +125,15 @@ def main():
         print(f"  inference: molearn {our_infer:7.2f} frames/s | PyTorch reference {ref_infer:7.2f} frames/s | "
               f"ratio {our_infer / ref_infer:5.2f}x")
         sys.stdout.flush()
+        if args.bf16:
+            # Issue 17's goals: bf16 training >= 1.6x fp32 and >= 4x the reference; bf16 inference >= 2x fp32.
+            bf_train, bf_infer = ours(args.build, args.threads, args.steps, args.batch, dataset=dataset,
+                                      precision="bf16")
+            print(f"  bf16 training : molearn {bf_train:7.2f} frames/s | {bf_train / our_train:5.2f}x molearn fp32 | "
+                  f"{bf_train / ref_train:5.2f}x PyTorch reference")
+            print(f"  bf16 inference: molearn {bf_infer:7.2f} frames/s | {bf_infer / our_infer:5.2f}x molearn fp32 | "
+                  f"{bf_infer / ref_infer:5.2f}x PyTorch reference")
+            sys.stdout.flush()
 
         if not args.skip_scaling:
             print(f"cost against atoms (molearn, batch {args.batch}, {args.threads} threads; "

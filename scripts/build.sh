@@ -2,6 +2,9 @@
 # Configures and builds molearn in ./build (Release, warnings as errors).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache caches the torch layer's files (built with a precompiled header)
+# only with this sloppiness (ccache's manual, "Precompiled headers").
+export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros}"
 generator=()
 if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
 if [ ! -f build/CMakeCache.txt ]; then

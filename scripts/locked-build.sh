@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/molearn-ccache}"
+# ccache caches the torch layer's files (built with a precompiled header)
+# only with this sloppiness (ccache's manual, "Precompiled headers").
+export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros}"
 exec 9>/tmp/molearn-build.lock
 flock 9
 if [ ! -f build/CMakeCache.txt ]; then

@@ -29,6 +29,7 @@ done
 build_dir="${MOLEARN_ASAN_BUILD_DIR:-$root/build-asan}"
 unit_tests=(molearn_unit_tests molearn_physics_tests molearn_analysis_tests)
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/molearn-ccache}"
+export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros}"  # see build.sh
 started=$(date +%s)
 exec 9>/tmp/molearn-asan-build.lock
 flock 9

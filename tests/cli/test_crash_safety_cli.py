@@ -17,7 +17,8 @@ full disk, leaves behind.
    killed while reading, as their output's temporary file appears and with
    half of it written: the final name holds nothing, or the earlier
    complete file byte for byte, never a partial one. A killed run leaves
-   NAME.tmp.PID behind (the next run does not remove it).
+   NAME.tmp.PID behind; the next write of NAME removes it once it is a
+   minute old (unit test AtomicFile.RemovesOnlyStaleTemporariesOfItsOwnOutput).
 3. prepare, convert, generate, export, train (a checkpoint) and report with
    a file size limit (RLIMIT_FSIZE, SIGXFSZ ignored: write() fails with EFBIG
    as on a full disk) of half the output's size: exit 3, one error line

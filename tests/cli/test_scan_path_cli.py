@@ -21,6 +21,8 @@ from molearn_testing import Checks, molearn_bin, run, source_dir, temp_dir, trai
 checks = Checks("scan/path cli")
 fixtures = os.path.join(source_dir(), "examples", "data")
 TOPOLOGY = os.path.join(fixtures, "2mi7_heavy_topology.pdb")
+# How far (Å RMSD) a structure decoded with --precision bf16 may be from the fp32 one.
+BF16_RMSD_LIMIT = 0.25  # measured: 0.04-0.08 A on this model
 
 
 def read_dcd(path):
@@ -35,8 +37,11 @@ def read_csv(path):
 
 
 def exit_code(*args):
+    """The exit code and the error line (an option error is followed by a hint to --help)."""
     code, out, err = run(*args, expect_ok=False)
-    return code, (out + err).strip().splitlines()[-1] if (out + err).strip() else ""
+    lines = (out + err).strip().splitlines()
+    errors = [line for line in lines if line.startswith("molearn: error:")]
+    return code, (errors or lines or [""])[-1]
 
 
 with temp_dir() as tmp:
@@ -70,7 +75,7 @@ with temp_dir() as tmp:
     valid = np.array(doc["encoded"]["valid"])
     both = np.vstack([train, valid])
     x0, x1, y0, y1 = doc["bounds"]
-    checks.check(len(train) == 24 and len(valid) == 8, f"24 training and 8 validation points encoded")
+    checks.check(len(train) == 24 and len(valid) == 8, "24 training and 8 validation points encoded")
     checks.check(x0 < both[:, 0].min() and both[:, 0].max() < x1 and y0 < both[:, 1].min()
                  and both[:, 1].max() < y1 and doc["x"][0] == x0 and doc["y"][-1] == y1,
                  f"bounds {doc['bounds']} cover the encoded points with padding")
@@ -146,6 +151,38 @@ with temp_dir() as tmp:
     checks.check(proc.returncode == 130 and "interrupted" in out and not os.path.exists(
         os.path.join(stopped, "scan.json")), f"SIGINT stops a scan: exit {proc.returncode}, no scan.json ({started.strip()[:40]})")
 
+    # --- --precision bf16: the model in bfloat16 (generate, scan, path) ------
+    # The same structures and landscapes up to bfloat16's rounding (8 bits of mantissa), not the
+    # fp32 ones to the bit (so the option is not ignored); scan.json says which precision made it.
+    latents = ["--latent", "0,0", "--latent", "0.5,-0.5", "--latent", "-1,1", "--latent", "1,1"]
+    made = {}
+    for precision in ("fp32", "bf16"):
+        made[precision] = os.path.join(tmp, f"latent-{precision}.dcd")
+        run("generate", ckpt, *latents, "--precision", precision, "--threads", "1", "-o", made[precision])
+    a, b = read_dcd(made["fp32"]), read_dcd(made["bf16"])
+    rmsd = np.sqrt(((a - b) ** 2).sum(-1).mean(-1))
+    checks.check(0 < rmsd.max() < BF16_RMSD_LIMIT,
+                 f"generate --precision bf16: within {BF16_RMSD_LIMIT} A RMSD of fp32 and not identical "
+                 f"({', '.join(f'{v:.3f}' for v in rmsd)} A)")
+    scan16 = os.path.join(tmp, "scan-bf16")
+    run("scan", ckpt, "--grid", "8", "--metrics", "error,drift", "--threads", "1", "--precision", "bf16", "-o", scan16)
+    with open(os.path.join(scan16, "scan.json")) as f:
+        doc16 = json.load(f)
+    drift16 = np.load(os.path.join(scan16, "drift.npy"))
+    error16 = np.load(os.path.join(scan16, "error.npy"))
+    checks.check(doc["precision"] == "fp32" and doc16["precision"] == "bf16",
+                 f"scan.json records the precision: {doc['precision']}, {doc16['precision']}")
+    checks.check(not np.array_equal(drift16, drift) and np.allclose(drift16, drift, rtol=0.1, atol=0.05) and
+                 np.allclose(error16, error, rtol=0.1, atol=0.2),
+                 f"scan --precision bf16: drift and error near fp32's (largest differences "
+                 f"{np.abs(drift16 - drift).max():.3g}, {np.abs(error16 - error).max():.3g} A)")
+    straight16 = os.path.join(tmp, "straight-bf16.dcd")
+    run("path", ckpt, "--from", "0", "--to", "31", "--steps", "7", "--precision", "bf16", "-o", straight16)
+    path_rmsd = np.sqrt(((read_dcd(straight16) - s_xyz) ** 2).sum(-1).mean(-1))
+    checks.check(0 < path_rmsd.max() < BF16_RMSD_LIMIT,
+                 f"path --precision bf16: each step within {BF16_RMSD_LIMIT} A of the fp32 path "
+                 f"(largest {path_rmsd.max():.3f} A)")
+
     # --- bad input: exit 2 with a message ------------------------------------
     ca = os.path.join(tmp, "ca.mlds")
     run("prepare", os.path.join(fixtures, "2mi7_heavy.dcd"), "--top", TOPOLOGY, "-o", ca, "--atoms", "CA")
@@ -164,6 +201,9 @@ with temp_dir() as tmp:
         (["scan", ckpt, "--bounds", "1,0,0,1", "-o", scan + "0"], "x0 < x1"),
         (["scan", ckpt, "--data", ca, "-o", scan + "0"], "atoms"),
         (["scan", ckpt, "--metrics", "error,bogus", "-o", scan + "0"], "bogus"),
+        (["scan", ckpt, "--precision", "fp16", "-o", scan + "0"], "precision"),
+        (["path", ckpt, "--from", "0", "--to", "1", "--precision", "", "-o", os.path.join(tmp, "x.pdb")],
+         "precision"),
         (["path", ckpt, "--from", "0", "--to", "99", "-o", os.path.join(tmp, "x.pdb")], "frame 99"),
         (["path", ckpt, "--from", "missing.pdb", "--to", "1", "-o", os.path.join(tmp, "x.pdb")], "missing.pdb"),
         (["path", ckpt, "--from", "0", "--to", "1", "--landscape", "dope", "--scan", scan, "-o",

@@ -1,7 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <limits>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include "molearn/analysis/metric_table.hpp"
 #include "molearn/core/error.hpp"
@@ -43,6 +49,47 @@ TEST(ParallelFor, CoversEveryIndexOnceAndRethrows) {
                               if (b > 0) throw InputError("chunk failed");
                             }),
                InputError);
+}
+
+TEST(ParallelFor, MinimumChunkLimitsTheThreads) {
+  std::mutex mutex;
+  std::set<std::thread::id> threads;
+  std::size_t chunks = 0;
+  parallel_for(
+      100, 8,
+      [&](std::size_t b, std::size_t e) {
+        const std::lock_guard lock(mutex);
+        threads.insert(std::this_thread::get_id());
+        ++chunks;
+        EXPECT_GE(e - b, 40u);
+      },
+      40);
+  EXPECT_EQ(chunks, 2u) << "100 items in chunks of at least 40: 2 chunks, not 8";
+  EXPECT_EQ(threads.size(), 2u);
+}
+
+TEST(ParallelTasks, RunsEveryTaskOnceOnNamedWorkersAndStopsAfterAFailure) {
+  std::vector<std::atomic<int>> hits(500);
+  std::vector<std::atomic<int>> per_worker(3);
+  parallel_tasks(hits.size(), 3, [&](std::size_t i, std::size_t worker) {
+    ASSERT_LT(worker, 3u);
+    ++hits[i];
+    ++per_worker[worker];
+  });
+  for (const auto& h : hits) ASSERT_EQ(h.load(), 1);
+  EXPECT_EQ(per_worker[0] + per_worker[1] + per_worker[2], 500);
+  std::atomic<int> started{0};
+  EXPECT_THROW(parallel_tasks(10000, 2,
+                              [&](std::size_t i, std::size_t) {
+                                ++started;
+                                if (i == 3) throw InputError("task 3 failed");
+                                // Long enough that the other worker cannot finish everything
+                                // (0.5 s) while the exception is on its way.
+                                std::this_thread::sleep_for(std::chrono::microseconds(100));
+                              }),
+               InputError);
+  EXPECT_LT(started.load(), 1000) << "no new task starts after one has thrown";
+  parallel_tasks(0, 4, [](std::size_t, std::size_t) { FAIL() << "no task to run"; });
 }
 
 }  // namespace

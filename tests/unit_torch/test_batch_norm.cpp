@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "molearn/models/batch_norm.hpp"
+#include "molearn/models/foldingnet.hpp"
 
 using namespace molearn;
 
@@ -57,9 +58,8 @@ TEST(BatchNorm, CrossProcessPathMatchesValuesAndGradients) {
   const auto x = torch::randn({3, 4, 7}, torch::requires_grad());
   const auto x2 = x.detach().clone().requires_grad_(true);
   const auto weights = torch::randn({3, 4, 7});
-  set_cross_process_sum([](const torch::Tensor& t) { return t * 1.0; });
+  EXPECT_EQ(set_batch_norm_process_group(*ours, [](const torch::Tensor& t) { return t * 1.0; }), 1u);
   const auto y = ours->forward(x);
-  set_cross_process_sum({});
   const auto y2 = theirs->forward(x2);
   EXPECT_TRUE(torch::allclose(y, y2, 1e-5, 1e-5));
   (y * weights).sum().backward();
@@ -68,4 +68,27 @@ TEST(BatchNorm, CrossProcessPathMatchesValuesAndGradients) {
   EXPECT_TRUE(torch::allclose(ours->weight.grad(), theirs->weight.grad(), 1e-4, 1e-5));
   EXPECT_TRUE(torch::allclose(ours->running_var, theirs->running_var, 1e-5, 1e-6));
   EXPECT_TRUE(torch::allclose(ours->running_mean, theirs->running_mean, 1e-5, 1e-6));
+}
+
+TEST(BatchNorm, AModelsProcessGroupReachesEveryLayerAndCanBeRemoved) {
+  ModelConfig config;
+  config.architecture = "foldingnet";
+  config.atoms = 30;
+  config.latent_dim = 2;
+  torch::manual_seed(2);
+  FoldingNet model(config);
+  model->train();
+  const auto x = torch::randn({4, 3, 30});
+  int calls = 0;
+  const std::size_t layers = set_batch_norm_process_group(*model, [&calls](const torch::Tensor& t) {
+    ++calls;
+    return t * 1.0;
+  });
+  model->forward(x);
+  EXPECT_GT(layers, 10u);  // the encoder's 6 and the decoder's 16
+  EXPECT_EQ(static_cast<std::size_t>(calls), layers) << "every layer sums its statistics over the group once";
+  EXPECT_EQ(set_batch_norm_process_group(*model, {}), layers);
+  calls = 0;
+  model->forward(x);
+  EXPECT_EQ(calls, 0) << "without a group no layer calls the old one";
 }

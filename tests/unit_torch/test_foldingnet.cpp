@@ -111,7 +111,7 @@ TEST(FoldingNet, WorksUnderInferenceMode) {
 
 TEST(FoldingNet, RegistryBuildsIt) {
   auto model = molearn::make_autoencoder(config_for(45));
-  EXPECT_NE(std::dynamic_pointer_cast<FoldingNetImpl>(model), nullptr);
+  EXPECT_NE(std::dynamic_pointer_cast<FoldingNetImpl>(model.ptr()), nullptr);
   EXPECT_EQ(model->config().architecture, "foldingnet");
 }
 

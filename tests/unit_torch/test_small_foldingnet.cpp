@@ -109,7 +109,7 @@ TEST(SmallFoldingNet, RegistryBuildsIt) {
   const auto names = molearn::autoencoder_names();
   EXPECT_NE(std::find(names.begin(), names.end(), "small-foldingnet"), names.end());
   auto model = molearn::make_autoencoder(config_for(45));
-  EXPECT_NE(std::dynamic_pointer_cast<SmallFoldingNetImpl>(model), nullptr);
+  EXPECT_NE(std::dynamic_pointer_cast<SmallFoldingNetImpl>(model.ptr()), nullptr);
   EXPECT_EQ(model->config().architecture, "small-foldingnet");
 }
 

@@ -8,6 +8,7 @@
 #include "molearn/analysis/structure_matching_to_topology.hpp"
 #include "molearn/core/error.hpp"
 #include "molearn/data/geometry.hpp"
+#include "molearn/train/autocast_model.hpp"
 #include "molearn/train/tensor_dataset.hpp"
 
 namespace molearn {
@@ -50,7 +51,7 @@ void check_dataset_matches(const Dataset& dataset, const std::string& dataset_pa
 }
 
 std::vector<std::vector<double>> encode_dataset(AutoencoderImpl& model, const CheckpointState& state,
-                                                const Dataset& dataset) {
+                                                const Dataset& dataset, bool bf16) {
   torch::NoGradGuard no_grad;
   model.eval();
   const std::size_t atoms = dataset.atom_count();
@@ -74,7 +75,7 @@ std::vector<std::vector<double>> encode_dataset(AutoencoderImpl& model, const Ch
       }
       x = model_input(angstrom, atoms, state);
     }
-    for (auto& row : rows_of(model.encode(x))) latent.push_back(std::move(row));
+    for (auto& row : rows_of(encode_autocast(model, x, bf16))) latent.push_back(std::move(row));
   }
   return latent;
 }
@@ -94,7 +95,7 @@ PathEndpoint parse_endpoint(const std::string& text) {
 
 std::vector<double> encode_endpoint(AutoencoderImpl& model, const CheckpointState& state, const Dataset& dataset,
                                     const std::string& dataset_path, const PathEndpoint& endpoint,
-                                    const std::string& topology_path) {
+                                    const std::string& topology_path, bool bf16) {
   torch::NoGradGuard no_grad;
   model.eval();
   const std::size_t atoms = state.topology.atom_count();
@@ -109,7 +110,7 @@ std::vector<double> encode_endpoint(AutoencoderImpl& model, const CheckpointStat
           torch::from_blob(const_cast<float*>(frame.data()), {1, static_cast<std::int64_t>(atoms), 3}, torch::kFloat32)
               .permute({0, 2, 1})
               .contiguous();
-      return rows_of(model.encode(x)).front();
+      return rows_of(encode_autocast(model, x, bf16)).front();
     }
     angstrom = dataset.frame_in_angstrom(*endpoint.frame);
   } else {
@@ -121,7 +122,7 @@ std::vector<double> encode_endpoint(AutoencoderImpl& model, const CheckpointStat
     const bool aligned = dataset.settings.is_object() && dataset.settings.value("align", false);
     if (aligned && dataset.frame_count > 0) superpose(angstrom, dataset.frame_in_angstrom(0));
   }
-  return rows_of(model.encode(model_input(angstrom, atoms, state))).front();
+  return rows_of(encode_autocast(model, model_input(angstrom, atoms, state), bf16)).front();
 }
 
 }  // namespace molearn

@@ -22,7 +22,7 @@ void check_dataset_matches(const Dataset& dataset, const std::string& dataset_pa
 // few frames so memory stays bounded; coordinates are rescaled to the
 // checkpoint's statistics when the dataset was scaled differently.
 std::vector<std::vector<double>> encode_dataset(AutoencoderImpl& model, const CheckpointState& state,
-                                                const Dataset& dataset);
+                                                const Dataset& dataset, bool bf16 = false);
 
 // An end or waypoint of a path: a dataset frame index (digits only) or a
 // structure file.
@@ -41,6 +41,6 @@ PathEndpoint parse_endpoint(const std::string& text);
 // InputError naming the file and what it lacks.
 std::vector<double> encode_endpoint(AutoencoderImpl& model, const CheckpointState& state, const Dataset& dataset,
                                     const std::string& dataset_path, const PathEndpoint& endpoint,
-                                    const std::string& topology_path = "");
+                                    const std::string& topology_path = "", bool bf16 = false);
 
 }  // namespace molearn

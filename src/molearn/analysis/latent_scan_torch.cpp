@@ -12,6 +12,7 @@
 #include "molearn/analysis/ramachandran.hpp"
 #include "molearn/core/error.hpp"
 #include "molearn/physics/forcefield_reader.hpp"
+#include "molearn/train/autocast_model.hpp"
 #include "molearn/train/tensor_dataset.hpp"
 
 namespace molearn {
@@ -166,18 +167,18 @@ LatentEvaluation evaluate_latent_points(AutoencoderImpl& model, const Checkpoint
     const std::size_t end = std::min(points.size(), begin + options.batch_size);
     const auto z = latent_batch(points, begin, end);
     auto start = Clock::now();
-    const auto decoded = model.decode(z);
+    const auto decoded = decode_autocast(model, z, options.bf16);
     result.decode_seconds += seconds_since(start);
     if (drift || error) {
       // Encoding is what drift costs; error needs it too but only pays for
       // it when drift is not asked for.
       start = Clock::now();
-      const auto z2 = model.encode(decoded);
+      const auto z2 = encode_autocast(model, decoded, options.bf16);
       if (drift) append(drift->values, (z2 - z).to(torch::kFloat64).pow(2).sum(1).sqrt());
       (drift ? drift : error)->seconds += seconds_since(start);
       if (error) {
         start = Clock::now();
-        append(error->values, rmsd_angstrom(decoded, model.decode(z2), state.std));
+        append(error->values, rmsd_angstrom(decoded, decode_autocast(model, z2, options.bf16), state.std));
         error->seconds += seconds_since(start);
       }
     }

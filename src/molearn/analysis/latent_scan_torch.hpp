@@ -60,6 +60,7 @@ Conformers conformers_of(const CheckpointState& state, std::vector<float> xyz_an
 struct LatentEvaluationOptions {
   std::vector<StructureMetric> landscapes;  // from structure_metrics()
   std::size_t batch_size = 16;              // structures decoded at once (memory grows with it)
+  bool bf16 = false;                        // the model under bfloat16 autocast (--precision bf16)
   std::function<void(std::size_t done, std::size_t total)> on_progress;
   std::function<bool()> stop_requested;                        // checked between batches
   std::function<void(const Conformers& batch)> on_structures;  // each decoded batch, Å

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "molearn/core/allocator.hpp"
 #include "molearn/core/error.hpp"
 #include "molearn/train/generation.hpp"
 #include "option_checks.hpp"
@@ -40,6 +41,7 @@ void print_reconstruction(const std::vector<double>& rmsd) {
 }
 
 void run_generate(GenerateArgs& args) {
+  keep_freed_memory_for_reuse();  // decoding's activations are not page-faulted in again (core/allocator.hpp)
   for (const auto& text : args.latent) args.options.latent_points.push_back(parse_latent_point(text));
   if (!args.interpolate.empty()) args.options.interpolate = parse_frame_pair(args.interpolate);
   const GenerateResult result = generate_structures(args.options);
@@ -68,6 +70,7 @@ void add_generate_command(CLI::App& app) {
                   "Dataset for --interpolate and --reconstruct (default: the training dataset)");
   cmd->add_option("-o,--output", args->options.output, "Output file (.pdb or .dcd)")->required();
   add_threads_option(cmd, args->options.threads, "Threads (0: all cores)");
+  add_precision_option(cmd, args->options.precision, "encoding and decoding");
   cmd->footer(
       "Examples:\n"
       "  molearn generate run/best.ckpt --latent 0.1,-0.3 --latent 0.5,0.5 -o points.pdb\n"

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "molearn/core/allocator.hpp"
 #include "molearn/core/error.hpp"
 #include "molearn/gui/gui_server.hpp"
 #include "molearn/gui/gui_session_torch.hpp"
@@ -32,17 +33,19 @@ struct GuiArgs {
   int port = 8050;
   int threads = 0;
   std::size_t batch_size = 16;
+  std::string precision = "fp32";
 };
 
 void run_gui(const GuiArgs& args) {
+  keep_freed_memory_for_reuse();  // decoding's activations are not page-faulted in again (core/allocator.hpp)
   if (args.host.empty()) throw InputError("--host: give an address, e.g. 127.0.0.1 (this machine only) or 0.0.0.0");
   const bool loopback = gui::is_loopback_address(args.host);
   torch::set_num_threads(args.threads > 0 ? args.threads
                                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   std::printf("loading %s and encoding its dataset...\n", args.checkpoint.c_str());
   std::fflush(stdout);
-  gui::GuiSessionOptions session_options{args.checkpoint, args.data,       args.scan,
-                                         args.data_dir,   args.batch_size, args.threads};
+  gui::GuiSessionOptions session_options{args.checkpoint, args.data,    args.scan,     args.data_dir,
+                                         args.batch_size, args.threads, args.precision};
   gui::GuiSession session(session_options);
   for (const auto& note : session.notes()) std::printf("note: %s\n", note.c_str());
 
@@ -106,6 +109,7 @@ void add_gui_command(CLI::App& app) {
       ->capture_default_str()
       ->check(number_in_range(1, 1024));
   add_threads_option(cmd, args->threads, "Threads for the model and metrics (0: all cores)");
+  add_precision_option(cmd, args->precision, "the model's encoding and decoding");
   cmd->footer(
       "Examples:\n"
       "  molearn gui run/best.ckpt                       # then open http://127.0.0.1:8050/\n"

@@ -23,4 +23,8 @@ int max_threads();
 // with exit 2 before the inputs are read. Every command with threads uses it.
 CLI::Option* add_threads_option(CLI::App* cmd, int& threads, const std::string& description = "Threads (0: all cores)");
 
+// --precision fp32|bf16|auto for the commands that run a model; `what`
+// completes "... in bfloat16" (e.g. "decoding and encoding").
+CLI::Option* add_precision_option(CLI::App* cmd, std::string& precision, const std::string& what);
+
 }  // namespace molearn::cli

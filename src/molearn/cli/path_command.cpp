@@ -17,10 +17,12 @@
 #include "molearn/analysis/latent_scan_torch.hpp"
 #include "molearn/analysis/least_cost_path.hpp"
 #include "molearn/analysis/scan_folder.hpp"
+#include "molearn/core/allocator.hpp"
 #include "molearn/core/atomic_file.hpp"
 #include "molearn/core/error.hpp"
 #include "molearn/data/dataset_file.hpp"
 #include "molearn/io/trajectory_writer.hpp"
+#include "molearn/train/precision.hpp"
 #include "option_checks.hpp"
 #include "progress.hpp"
 
@@ -39,6 +41,8 @@ struct PathArgs {
   int steps = 10;
   std::size_t batch_size = 16;
   int threads = 0;
+  std::string precision = "fp32";
+  bool bf16 = false;  // resolved from precision
 };
 
 struct Landscape {
@@ -72,13 +76,14 @@ Landscape read_scan_landscape(const std::string& folder, const std::string& name
 Landscape scan_landscape(const LoadedCheckpoint& loaded, const Dataset& dataset, const StructureMetric& metric,
                          const std::vector<std::vector<double>>& waypoints, const PathArgs& args) {
   const auto [nx, ny] = parse_grid_size(args.grid);
-  auto covered = encode_dataset(*loaded.model, loaded.state, dataset);
+  auto covered = encode_dataset(*loaded.model, loaded.state, dataset, args.bf16);
   covered.insert(covered.end(), waypoints.begin(), waypoints.end());
   Landscape land{grid_over_points(covered, nx, ny, std::nullopt, 0.1, {0, 1}), {}};
   std::vector<std::vector<double>> points;
   for (std::size_t k = 0; k < land.grid.size(); ++k) points.push_back(land.grid.point(k));
   LatentEvaluationOptions options;
   options.batch_size = args.batch_size;
+  options.bf16 = args.bf16;
   options.landscapes = {metric};
   ProgressLine line;
   const auto start = std::chrono::steady_clock::now();
@@ -130,7 +135,9 @@ void print_steps(const std::vector<std::vector<double>>& points, const LatentEva
   }
 }
 
-void run_path(const PathArgs& args) {
+void run_path(PathArgs args) {
+  keep_freed_memory_for_reuse();  // decoding's activations are not page-faulted in again (core/allocator.hpp)
+  args.bf16 = resolve_precision(args.precision) == "bf16";
   if (args.steps < 2 || args.steps > kMaxSteps)
     throw InputError("--steps " + std::to_string(args.steps) + ": expected 2 to " + std::to_string(kMaxSteps) +
                      " structures (both ends included)");
@@ -167,7 +174,7 @@ void run_path(const PathArgs& args) {
   check_dataset_matches(dataset, dataset_path, state);
   std::vector<std::vector<double>> waypoints;
   for (const auto& e : ends)
-    waypoints.push_back(encode_endpoint(*loaded.model, state, dataset, dataset_path, e, args.top));
+    waypoints.push_back(encode_endpoint(*loaded.model, state, dataset, dataset_path, e, args.top, args.bf16));
 
   const Conformers example = conformers_of(state, dataset.frame_in_angstrom(0));
   const StructureMetricSettings settings{args.data_dir, args.threads};
@@ -188,6 +195,7 @@ void run_path(const PathArgs& args) {
 
   LatentEvaluationOptions options;
   options.batch_size = args.batch_size;
+  options.bf16 = args.bf16;
   options.landscapes = std::move(metrics);
   options.on_structures = [&writer](const Conformers& batch) {
     for (std::size_t f = 0; f < batch.frame_count; ++f) {
@@ -245,6 +253,7 @@ void add_path_command(CLI::App& app) {
   cmd->add_option("--data-dir", args->data_dir, "Folder of reference tables (dope/, rama8000/)");
   cmd->add_option("--batch-size", args->batch_size, "Structures decoded at once")->capture_default_str();
   add_threads_option(cmd, args->threads, "Threads (0: all cores)");
+  add_precision_option(cmd, args->precision, "encoding the ends and decoding the path");
   cmd->footer(
       "Examples:\n"
       "  molearn path run/best.ckpt --from 0 --to 15 -o path.pdb\n"

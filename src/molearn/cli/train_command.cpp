@@ -3,6 +3,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 
 #include "commands.hpp"
@@ -78,9 +79,12 @@ void run_train(TrainArgs& args) {
     char bonds[64] = "";
     if (std::isfinite(r.valid_bond_rmsd))
       std::snprintf(bonds, sizeof bonds, "  bonds %.3f A (%.1f%% off)", r.valid_bond_rmsd, r.valid_stretched_bonds);
-    char valid[64] = "  (no validation frames)";
-    if (std::isfinite(r.valid_loss))
-      std::snprintf(valid, sizeof valid, "  valid %.5f  valid RMSD %.3f A", r.valid_loss, r.valid_rmsd);
+    char valid[96] = "  (no validation frames)";
+    if (std::isfinite(r.valid_mse))
+      std::snprintf(valid, sizeof valid, "  valid %.5f  valid RMSD %.3f A", r.valid_mse, r.valid_rmsd);
+    // With the physics loss active the best checkpoint is chosen by another loss; show it.
+    if (std::isfinite(r.valid_loss) && r.valid_loss != r.valid_mse)
+      std::snprintf(valid + std::strlen(valid), sizeof valid - std::strlen(valid), "  selection %.4f", r.valid_loss);
     std::printf("epoch %4d  train %.5f%s%s%s  %.2f frames/s  %.1f s%s\n", r.epoch, r.train_loss, valid, bonds, physics,
                 r.frames_per_second, r.seconds, r.improved ? "  (best)" : "");
     std::fflush(stdout);
@@ -100,7 +104,12 @@ void run_train(TrainArgs& args) {
         result.epochs_completed + 1);
     throw Interrupted();
   }
-  if (result.has_validation)
+  if (result.has_validation && result.best_by_physics)
+    std::printf(
+        "stopped after epoch %d (%s); best epoch %d: selection loss %.4f (log valid MSE + scale x log energy), "
+        "valid RMSD %.3f A\n",
+        result.epochs_completed, why, result.best_epoch, result.best_valid_loss, result.best_valid_rmsd);
+  else if (result.has_validation)
     std::printf("stopped after epoch %d (%s); best epoch %d: valid loss %.5f, valid RMSD %.3f A\n",
                 result.epochs_completed, why, result.best_epoch, result.best_valid_loss, result.best_valid_rmsd);
   else
@@ -154,12 +163,9 @@ void add_train_command(CLI::App& app) {
                   "memory for a batch, whatever the dataset's size), auto (stream datasets over 256 MiB)")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "memory", "stream"}));
-  cmd->add_option("--precision", options->precision,
-                  "fp32, or bf16: convolutions and matrix products in bfloat16 with fp32 weights, batch-norm "
-                  "statistics and losses (fast only on CPUs with AVX512-BF16); auto: bf16 where the CPU has it. "
-                  "Validation is fp32 either way")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"fp32", "bf16", "auto"}));
+  add_precision_option(cmd, options->precision,
+                       "training (fp32 weights, optimiser state, batch-norm statistics and losses; validation is "
+                       "fp32 either way)");
   cmd->add_flag("--resume", options->resume, "Continue from OUTPUT/last.ckpt");
   cmd->add_flag("--overwrite", options->overwrite,
                 "Replace an earlier run in the output folder (without it or --resume, train refuses to)")

@@ -23,6 +23,7 @@
 #include "molearn/data/dataset_file.hpp"
 #include "molearn/io/trajectory_writer.hpp"
 #include "molearn/train/checkpoint.hpp"
+#include "molearn/train/precision.hpp"
 
 namespace molearn::gui {
 
@@ -93,11 +94,13 @@ struct GuiSession::Impl {
   std::map<std::pair<std::string, std::size_t>, CachedMap> maps;
 
   std::mutex model_mutex;  // the model and the metrics' caches: one batch at a time
+  bool bf16 = false;       // --precision bf16: the model under bfloat16 autocast
   std::string temp_dir;
   std::atomic<unsigned> temp_counter{0};
 
   explicit Impl(const GuiSessionOptions& o) : options(o), loaded(load_checkpoint(o.checkpoint)) {
     checkpoint_path = fs::weakly_canonical(o.checkpoint).string();
+    bf16 = resolve_precision(o.precision) == "bf16";
     const CheckpointState& state = loaded.state;
     dataset_path = o.data.empty() ? state.dataset_path : o.data;
     if (!fs::exists(dataset_path))
@@ -106,7 +109,7 @@ struct GuiSession::Impl {
     dataset = read_dataset(dataset_path);
     check_dataset_matches(dataset, dataset_path, state);
     if (dataset.frame_count == 0) throw InputError(dataset_path + ": holds no frame to encode");
-    encoded = encode_dataset(*loaded.model, state, dataset);
+    encoded = encode_dataset(*loaded.model, state, dataset, bf16);
 
     const Conformers example = conformers_of(state, dataset.frame_in_angstrom(0));
     metrics = available_metrics(example, StructureMetricSettings{o.data_dir, o.threads}, &notes);
@@ -251,6 +254,7 @@ struct GuiSession::Impl {
                             const std::vector<StructureMetric>& landscapes, std::vector<float>* xyz) {
     LatentEvaluationOptions o;
     o.batch_size = options.batch_size;
+    o.bf16 = bf16;
     o.landscapes = landscapes;
     if (xyz)
       o.on_structures = [xyz](const Conformers& batch) { xyz->insert(xyz->end(), batch.xyz.begin(), batch.xyz.end()); };
@@ -293,7 +297,7 @@ struct GuiSession::Impl {
     }
     try {
       std::lock_guard lock(model_mutex);
-      auto z = encode_endpoint(*loaded.model, loaded.state, dataset, dataset_path, endpoint);
+      auto z = encode_endpoint(*loaded.model, loaded.state, dataset, dataset_path, endpoint, "", bf16);
       if (!file.empty()) fs::remove(file);
       return z;
     } catch (const InputError& e) {

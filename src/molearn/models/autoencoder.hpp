@@ -5,7 +5,9 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "molearn/models/model_config.hpp"
@@ -25,7 +27,24 @@ class AutoencoderImpl : public torch::nn::Module {
   virtual const ModelConfig& config() const = 0;
 };
 
-using Autoencoder = std::shared_ptr<AutoencoderImpl>;
+// The module holder of any autoencoder, as torch::nn's TORCH_MODULE gives
+// each concrete model (FoldingNet, Conv1dAutoencoder, SmallFoldingNet):
+// shared ownership, `->` and `*` reach the model, empty when nullptr. It
+// takes any model's holder or shared_ptr, so a factory can return either.
+class Autoencoder : public torch::nn::ModuleHolder<AutoencoderImpl> {
+ public:
+  /* implicit */ Autoencoder(std::nullptr_t = nullptr) : ModuleHolder(nullptr) {}
+  template <typename Impl, typename = std::enable_if_t<std::is_base_of_v<AutoencoderImpl, Impl>>>
+  /* implicit */ Autoencoder(std::shared_ptr<Impl> model)
+      : ModuleHolder(std::shared_ptr<AutoencoderImpl>(std::move(model))) {}
+  template <typename Impl, typename = std::enable_if_t<std::is_base_of_v<AutoencoderImpl, Impl>>>
+  /* implicit */ Autoencoder(const torch::nn::ModuleHolder<Impl>& model) : Autoencoder(model.ptr()) {}
+
+  // A const holder still runs its model (encode and decode change no
+  // weights but are not const: modules never are), as the shared_ptr did.
+  AutoencoderImpl* operator->() const { return ptr().get(); }
+  AutoencoderImpl& operator*() const { return *ptr(); }
+};
 
 // Builds the architecture `config.architecture` names. Throws InputError for
 // an unknown name or unusable sizes.

@@ -2,16 +2,15 @@
 
 namespace molearn {
 
-namespace {
-
-CrossProcessSum& cross_process_sum() {
-  static CrossProcessSum sum;
-  return sum;
+std::size_t set_batch_norm_process_group(torch::nn::Module& model, const CrossProcessSum& sum) {
+  std::size_t layers = 0;
+  for (const auto& module : model.modules(/*include_self=*/true))
+    if (auto* bn = dynamic_cast<BatchNormImpl*>(module.get())) {
+      bn->set_process_group(sum);
+      ++layers;
+    }
+  return layers;
 }
-
-}  // namespace
-
-void set_cross_process_sum(CrossProcessSum sum) { cross_process_sum() = std::move(sum); }
 
 BatchNormImpl::BatchNormImpl(std::int64_t features, double eps, double momentum) : eps_(eps), momentum_(momentum) {
   weight = register_parameter("weight", torch::ones({features}));
@@ -30,7 +29,7 @@ torch::Tensor BatchNormImpl::forward(const torch::Tensor& input) {
     torch::NoGradGuard no_grad;
     num_batches_tracked += 1;
   }
-  if (is_training() && cross_process_sum()) return cross_process_forward(x);
+  if (is_training() && cross_process_sum_) return cross_process_forward(x);
   return torch::batch_norm(x, weight, bias, running_mean, running_var, is_training(), momentum_, eps_,
                            /*cudnn_enabled=*/false);
 }
@@ -42,7 +41,7 @@ torch::Tensor BatchNormImpl::cross_process_forward(const torch::Tensor& x) {
   const auto local = torch::cat({x.sum(batch_and_length, false, torch::kFloat64),
                                  x.pow(2).sum(batch_and_length, false, torch::kFloat64),
                                  torch::full({1}, static_cast<double>(x.size(0) * x.size(2)), torch::kFloat64)});
-  const auto total = cross_process_sum()(local);
+  const auto total = cross_process_sum_(local);
   const std::int64_t c = x.size(1);
   const auto count = total[2 * c];
   const auto mean = total.slice(0, 0, c) / count;

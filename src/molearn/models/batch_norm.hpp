@@ -14,22 +14,31 @@
 
 namespace molearn {
 
+// Differentiable sum of a tensor over all processes of a data-parallel run.
+using CrossProcessSum = std::function<torch::Tensor(const torch::Tensor&)>;
+
 class BatchNormImpl : public torch::nn::Module {
  public:
   explicit BatchNormImpl(std::int64_t features, double eps = 1e-5, double momentum = 0.1);
   torch::Tensor forward(const torch::Tensor& input);
+
+  // The process group of this layer, as PyTorch's SyncBatchNorm has one:
+  // while set, training mode normalises with statistics summed over its
+  // processes (an empty function: this process alone).
+  void set_process_group(CrossProcessSum sum) { cross_process_sum_ = std::move(sum); }
 
   torch::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
 
  private:
   torch::Tensor cross_process_forward(const torch::Tensor& x);
   double eps_, momentum_;
+  CrossProcessSum cross_process_sum_;
 };
 TORCH_MODULE(BatchNorm);
 
-// Differentiable sum of a tensor over all processes. While set, BatchNorm in
-// training mode normalises with statistics summed over processes.
-using CrossProcessSum = std::function<torch::Tensor(const torch::Tensor&)>;
-void set_cross_process_sum(CrossProcessSum sum);  // an empty function turns it off
+// Gives every BatchNorm of `model` the process group `sum` (PyTorch's
+// SyncBatchNorm.convert_sync_batchnorm, without replacing modules: ours
+// already are). Returns how many layers it set.
+std::size_t set_batch_norm_process_group(torch::nn::Module& model, const CrossProcessSum& sum);
 
 }  // namespace molearn

@@ -106,5 +106,6 @@ class Conv1dAutoencoderImpl : public AutoencoderImpl {
   std::vector<conv1d_detail::ScaleBlock> up_;
   torch::nn::Conv1d head_{nullptr};
 };
+TORCH_MODULE(Conv1dAutoencoder);
 
 }  // namespace molearn

@@ -161,5 +161,6 @@ class FoldingNetImpl : public AutoencoderImpl {
   foldingnet::Decoder decoder_{nullptr};
   bool plain_ = false;
 };
+TORCH_MODULE(FoldingNet);
 
 }  // namespace molearn

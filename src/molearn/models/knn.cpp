@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "molearn/core/parallel_for.hpp"
+
 namespace molearn::knn {
 namespace {
 
@@ -46,45 +48,21 @@ std::int64_t grain_for(std::int64_t work) {
 }
 
 // Runs f(chunk_begin, chunk_end) over [begin, end) split into at most
-// at::get_num_threads() contiguous chunks of at least `grain` items, as
-// at::parallel_for does. at::parallel_for's OpenMP loop is header-inline, so
-// it only runs in parallel in files compiled with -fopenmp; without it (the
-// molearn build does not pass -fopenmp) this falls back to std::thread with
-// the same thread count, so torch::set_num_threads still applies. The
-// bodies must not call back into libtorch ops (in the fallback they run on
-// plain threads, where nested library parallelism would oversubscribe).
+// at::get_num_threads() contiguous chunks of at least `grain` items, on the
+// library's thread pool (core/parallel_for.hpp says why not
+// at::parallel_for), so torch::set_num_threads applies. The bodies must not
+// call back into libtorch ops (they run on plain threads, where nested
+// library parallelism would oversubscribe).
 template <typename F>
 void parallel_chunks(std::int64_t begin, std::int64_t end, std::int64_t grain, const F& f) {
   if (end <= begin) return;
-#ifdef _OPENMP
-  at::parallel_for(begin, end, grain, f);
-#else
-  const std::int64_t n = end - begin;
-  const std::int64_t max_chunks = (n + std::max<std::int64_t>(grain, 1) - 1) / std::max<std::int64_t>(grain, 1);
-  const std::int64_t threads = std::min<std::int64_t>(at::get_num_threads(), max_chunks);
-  if (threads <= 1 || at::in_parallel_region()) {
-    f(begin, end);
-    return;
-  }
-  const std::int64_t chunk = (n + threads - 1) / threads;
-  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads));
-  auto run = [&](std::int64_t t) {
-    const std::int64_t b = begin + t * chunk;
-    if (b >= end) return;
-    try {
-      f(b, std::min(end, b + chunk));
-    } catch (...) {
-      errors[static_cast<std::size_t>(t)] = std::current_exception();
-    }
-  };
-  std::vector<std::thread> workers;
-  workers.reserve(static_cast<std::size_t>(threads - 1));
-  for (std::int64_t t = 1; t < threads; ++t) workers.emplace_back(run, t);
-  run(0);
-  for (auto& w : workers) w.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
-#endif
+  const int threads = at::in_parallel_region() ? 1 : std::max(1, at::get_num_threads());
+  parallel_for(
+      static_cast<std::size_t>(end - begin), threads,
+      [&](std::size_t b, std::size_t e) {
+        f(begin + static_cast<std::int64_t>(b), begin + static_cast<std::int64_t>(e));
+      },
+      static_cast<std::size_t>(std::max<std::int64_t>(grain, 1)));
 }
 
 void check_cpu_float(const torch::Tensor& x, const char* what) {

@@ -14,10 +14,9 @@ namespace {
 struct Registry {
   std::mutex mutex;
   std::vector<std::pair<std::string, AutoencoderFactory>> factories{
-      {"foldingnet", [](const ModelConfig& c) -> Autoencoder { return std::make_shared<FoldingNetImpl>(c); }},
-      {"conv1d", [](const ModelConfig& c) -> Autoencoder { return std::make_shared<Conv1dAutoencoderImpl>(c); }},
-      {"small-foldingnet",
-       [](const ModelConfig& c) -> Autoencoder { return std::make_shared<SmallFoldingNetImpl>(c); }},
+      {"foldingnet", [](const ModelConfig& c) -> Autoencoder { return FoldingNet(c); }},
+      {"conv1d", [](const ModelConfig& c) -> Autoencoder { return Conv1dAutoencoder(c); }},
+      {"small-foldingnet", [](const ModelConfig& c) -> Autoencoder { return SmallFoldingNet(c); }},
   };
 };
 

@@ -77,5 +77,6 @@ class SmallFoldingNetImpl : public AutoencoderImpl {
   small_foldingnet::Decoder decoder_{nullptr};
   bool plain_ = false;
 };
+TORCH_MODULE(SmallFoldingNet);
 
 }  // namespace molearn

@@ -4,14 +4,13 @@
 #include <openmm/serialization/XmlSerializer.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <exception>
 #include <limits>
 #include <map>
-#include <thread>
 
 #include "molearn/core/error.hpp"
+#include "molearn/core/parallel_for.hpp"
 #include "molearn/physics/openmm_platform.hpp"
 
 namespace molearn {
@@ -82,37 +81,17 @@ void ContextPool::evaluate(std::span<const double> xyz_nm, std::span<double> ene
     throw InputError("context pool: the force buffer does not match the coordinates");
   const bool with_forces = !forces.empty();
 
-  // Workers take the next structure when they are free, so a slow structure
-  // does not hold up a fixed share of the batch.
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::vector<std::exception_ptr> errors(workers_.size());
-  auto run = [&](std::size_t w) {
-    try {
-      for (std::size_t s = next++; s < count && !failed; s = next++)
-        evaluate_one(*workers_[w], xyz_nm.data() + s * stride, energies.data() + s,
-                     with_forces ? forces.data() + s * stride : nullptr);
-    } catch (...) {
-      errors[w] = std::current_exception();
-      failed = true;
-    }
-  };
-  const std::size_t used = std::min(workers_.size(), count);
-  std::vector<std::thread> threads;
-  threads.reserve(used > 0 ? used - 1 : 0);
-  for (std::size_t w = 1; w < used; ++w) threads.emplace_back(run, w);
-  if (used > 0) run(0);  // the calling thread is worker 0
-  for (std::thread& t : threads) t.join();
-
-  for (const std::exception_ptr& e : errors) {
-    if (!e) continue;
-    try {
-      std::rethrow_exception(e);
-    } catch (const Error&) {
-      throw;
-    } catch (const std::exception& ex) {
-      throw Error(std::string("OpenMM energy evaluation failed: ") + ex.what());
-    }
+  // Workers (one OpenMM context each) take the next structure when they are
+  // free, so a slow structure does not hold up a fixed share of the batch.
+  try {
+    parallel_tasks(count, static_cast<int>(workers_.size()), [&](std::size_t s, std::size_t w) {
+      evaluate_one(*workers_[w], xyz_nm.data() + s * stride, energies.data() + s,
+                   with_forces ? forces.data() + s * stride : nullptr);
+    });
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& ex) {
+    throw Error(std::string("OpenMM energy evaluation failed: ") + ex.what());
   }
 }
 

@@ -1,13 +1,12 @@
 #include "molearn/physics/soft_core_torch.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 #include <exception>
-#include <thread>
 #include <vector>
 
 #include "molearn/core/error.hpp"
+#include "molearn/core/parallel_for.hpp"
 
 namespace molearn {
 
@@ -128,28 +127,14 @@ std::int64_t part_start(std::int64_t n, std::int64_t p, std::int64_t parts) {
   return row;
 }
 
-// Runs task(t) for t in [0, count) on up to torch::get_num_threads() threads
-// (std::threads: at::parallel_for runs serially in files built without
-// OpenMP, as molearn's are). Tasks go to whichever thread is free.
+// Runs task(t) for t in [0, count) on the library's thread pool
+// (core/parallel_for.hpp), with torch's thread count; tasks go to whichever
+// thread is free.
 template <typename F>
 void run_tasks(std::int64_t count, const F& task) {
-  const std::int64_t threads =
-      at::in_parallel_region() ? 1 : std::min<std::int64_t>(std::max(1, at::get_num_threads()), count);
-  std::atomic<std::int64_t> next{0};
-  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(std::max<std::int64_t>(threads, 1)));
-  auto run = [&](std::int64_t worker) {
-    try {
-      for (std::int64_t t = next++; t < count; t = next++) task(t);
-    } catch (...) {
-      errors[static_cast<std::size_t>(worker)] = std::current_exception();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (std::int64_t w = 1; w < threads; ++w) pool.emplace_back(run, w);
-  run(0);
-  for (std::thread& t : pool) t.join();
-  for (const std::exception_ptr& e : errors)
-    if (e) std::rethrow_exception(e);
+  const int threads = at::in_parallel_region() ? 1 : std::max(1, at::get_num_threads());
+  parallel_tasks(static_cast<std::size_t>(count), threads,
+                 [&](std::size_t t, std::size_t) { task(static_cast<std::int64_t>(t)); });
 }
 
 template <typename T>

@@ -10,7 +10,9 @@
 #include "molearn/core/error.hpp"
 #include "molearn/data/dataset_file.hpp"
 #include "molearn/io/trajectory_writer.hpp"
+#include "molearn/train/autocast_model.hpp"
 #include "molearn/train/checkpoint.hpp"
+#include "molearn/train/precision.hpp"
 #include "molearn/train/tensor_dataset.hpp"
 
 namespace molearn {
@@ -52,7 +54,7 @@ torch::Tensor scaled_for_model(const Dataset& dataset, const LoadedCheckpoint& l
   return ((coords * dataset.std + dataset.mean) - loaded.state.mean) / loaded.state.std;
 }
 
-torch::Tensor interpolation(const GenerateOptions& options, const LoadedCheckpoint& loaded) {
+torch::Tensor interpolation(const GenerateOptions& options, const LoadedCheckpoint& loaded, bool bf16) {
   const Dataset dataset = dataset_for(options, loaded);
   const auto [i, j] = *options.interpolate;
   for (std::size_t f : {i, j})
@@ -60,8 +62,9 @@ torch::Tensor interpolation(const GenerateOptions& options, const LoadedCheckpoi
       throw InputError(dataset_path(options, loaded) + ": has " + std::to_string(dataset.frame_count) +
                        " frames; frame " + std::to_string(f) + " does not exist (frames are numbered from 0)");
   const auto coords = scaled_for_model(dataset, loaded);
-  const auto ends = loaded.model->encode(
-      coords.index_select(0, torch::tensor({static_cast<std::int64_t>(i), static_cast<std::int64_t>(j)})));
+  const auto ends = encode_autocast(
+      *loaded.model,
+      coords.index_select(0, torch::tensor({static_cast<std::int64_t>(i), static_cast<std::int64_t>(j)})), bf16);
   const auto alpha = torch::linspace(0, 1, options.steps).unsqueeze(1);
   return ends[0].unsqueeze(0) * (1 - alpha) + ends[1].unsqueeze(0) * alpha;
 }
@@ -74,15 +77,15 @@ struct Reconstruction {
 
 // Encodes every frame in chunks (bounded memory for long trajectories) and
 // measures how far each decoded structure is from its frame.
-Reconstruction reconstruction(const GenerateOptions& options, const LoadedCheckpoint& loaded) {
+Reconstruction reconstruction(const GenerateOptions& options, const LoadedCheckpoint& loaded, bool bf16) {
   const Dataset dataset = dataset_for(options, loaded);
   const auto coords = scaled_for_model(dataset, loaded);
   constexpr std::int64_t kChunk = 16;
   std::vector<torch::Tensor> latents, decoded, rmsds;
   for (std::int64_t start = 0; start < coords.size(0); start += kChunk) {
     const auto x = coords.slice(0, start, std::min(start + kChunk, coords.size(0)));
-    latents.push_back(loaded.model->encode(x));
-    decoded.push_back(loaded.model->decode(latents.back()));
+    latents.push_back(encode_autocast(*loaded.model, x, bf16));
+    decoded.push_back(decode_autocast(*loaded.model, latents.back(), bf16));
     rmsds.push_back(rmsd_angstrom(decoded.back(), x, loaded.state.std));
   }
   return {torch::cat(latents), torch::cat(decoded), torch::cat(rmsds)};
@@ -102,18 +105,19 @@ GenerateResult generate_structures(const GenerateOptions& options) {
                      std::to_string(kMaxGenerateSteps) + " structures along the path (both ends included)");
   torch::set_num_threads(options.threads > 0 ? options.threads
                                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  const bool bf16 = resolve_precision(options.precision) == "bf16";
   const LoadedCheckpoint loaded = load_checkpoint(options.checkpoint);
   auto writer = open_trajectory_writer(options.output, loaded.state.topology);
   torch::NoGradGuard no_grad;
   GenerateResult result;
   torch::Tensor z, decoded;  // decoded: only for --reconstruct, which has it already
   if (options.reconstruct) {
-    const Reconstruction r = reconstruction(options, loaded);
+    const Reconstruction r = reconstruction(options, loaded, bf16);
     z = r.latent;
     decoded = r.decoded;
     result.rmsd.assign(r.rmsd.data_ptr<float>(), r.rmsd.data_ptr<float>() + r.rmsd.numel());
   } else {
-    z = options.interpolate ? interpolation(options, loaded)
+    z = options.interpolate ? interpolation(options, loaded, bf16)
                             : latent_tensor(options.latent_points, loaded.state.model.latent_dim);
   }
   result.atoms = loaded.state.topology.atom_count();
@@ -122,7 +126,8 @@ GenerateResult generate_structures(const GenerateOptions& options) {
   constexpr std::int64_t kChunk = 64;
   for (std::int64_t start = 0; start < z.size(0); start += kChunk) {
     const std::int64_t end = std::min(start + kChunk, z.size(0));
-    const auto chunk = decoded.defined() ? decoded.slice(0, start, end) : loaded.model->decode(z.slice(0, start, end));
+    const auto chunk =
+        decoded.defined() ? decoded.slice(0, start, end) : decode_autocast(*loaded.model, z.slice(0, start, end), bf16);
     // [B, 3, N] scaled -> [B, N, 3] in Å.
     const auto xyz = (chunk * loaded.state.std + loaded.state.mean).permute({0, 2, 1}).contiguous();
     for (std::int64_t b = 0; b < xyz.size(0); ++b) {

@@ -1,5 +1,7 @@
 #include "molearn/train/interpolation_energy.hpp"
 
+#include <cmath>
+
 #include "molearn/core/error.hpp"
 #include "molearn/physics/energy_loss_torch.hpp"
 #include "molearn/physics/torch_forcefield.hpp"
@@ -27,6 +29,55 @@ EnergyFunction make_interpolation_energy(const Dataset& dataset, const PhysicsOp
     return [engine](const torch::Tensor& decoded) { return engine->energy(decoded); };
   }
   throw InputError("unknown physics engine '" + options.engine + "' (available: openmm, torch)");
+}
+
+InterpolationPhysics::InterpolationPhysics(EnergyFunction energy, const PhysicsOptions& options)
+    : energy_(std::move(energy)), options_(options) {}
+
+void InterpolationPhysics::start_epoch() {
+  energy_sum_ = 0;
+  energy_batches_ = 0;
+}
+
+double InterpolationPhysics::epoch_mean_energy() const {
+  return energy_batches_ ? energy_sum_ / static_cast<double>(energy_batches_) : 0.0;
+}
+
+torch::Tensor InterpolationPhysics::batch_term(torch::nn::Module& model, const Decoder& decode, const torch::Tensor& z,
+                                               const torch::Tensor& mse, int epoch) {
+  const std::int64_t pairs = z.size(0) / 2;
+  if (pairs == 0) return torch::zeros({}, mse.options());
+  const auto alpha = torch::rand({pairs, 1}, z.options());
+  const auto first = z.slice(0, 0, 2 * pairs, 2), second = z.slice(0, 1, 2 * pairs, 2);
+  const auto interpolated = (1 - alpha) * first + alpha * second;
+  torch::Tensor mean_energy;
+  if (active(epoch)) {
+    mean_energy = robust_mean_energy(energy_(decode(interpolated)));
+  } else {
+    const torch::NoGradGuard no_grad;
+    model.eval();
+    mean_energy = robust_mean_energy(energy_(decode(interpolated)));
+    model.train();
+  }
+  const double energy = mean_energy.item<double>();
+  if (std::isfinite(energy)) {
+    energy_sum_ += energy;
+    ++energy_batches_;
+  }
+  if (!active(epoch)) return torch::zeros({}, mse.options());
+  last_weight_ =
+      options_.weight > 0 ? options_.weight : options_.scale * mse.item<double>() / (std::abs(energy) + 1e-5);
+  return mean_energy * last_weight_;
+}
+
+double InterpolationPhysics::fixed_points_energy(const Decoder& decode, const torch::Tensor& ends) const {
+  if (ends.size(0) < 2) return 0;
+  const torch::NoGradGuard no_grad;
+  const auto first = ends.slice(0, 0, ends.size(0) - 1), second = ends.slice(0, 1, ends.size(0));
+  double sum = 0;
+  for (double alpha : {0.25, 0.5, 0.75})
+    sum += robust_mean_energy(energy_(decode((1 - alpha) * first + alpha * second))).item<double>();
+  return sum / 3;
 }
 
 }  // namespace molearn

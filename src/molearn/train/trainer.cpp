@@ -17,6 +17,7 @@
 #include "molearn/data/dataset_file.hpp"
 #include "molearn/models/batch_norm.hpp"
 #include "molearn/physics/forcefield_reader.hpp"
+#include "molearn/train/autocast_model.hpp"
 #include "molearn/train/checkpoint.hpp"
 #include "molearn/train/distributed.hpp"
 #include "molearn/train/geometry_loss_torch.hpp"
@@ -34,6 +35,7 @@ nlohmann::json EpochRecord::to_json() const {
                       {"frames_per_second", frames_per_second},
                       {"improved", improved}};
   if (std::isfinite(valid_loss)) {  // absent, not invented, for a dataset without validation frames
+    j["valid_mse"] = valid_mse;
     j["valid_loss"] = valid_loss;
     j["valid_rmsd"] = valid_rmsd;
   }
@@ -125,15 +127,11 @@ struct Run {
   CheckpointState state;
   std::mt19937_64 rng;
   std::string best_path, last_path, log_path;
-  std::unique_ptr<Communicator> communicator;  // null when training in one process
-  bool bf16 = false;                           // --precision bf16: autocast around the model in training
-  EnergyFunction energy;                       // empty without --physics
-  std::unique_ptr<GeometryLoss> geometry;      // null when the dataset's bonds are unknown
-  std::set<std::string> geometry_terms;        // names among loss_terms that --geometry-start delays
-  // Statistics of the current epoch's physics term.
-  double energy_sum = 0;
-  std::size_t energy_batches = 0;
-  double last_scale = 0;
+  std::unique_ptr<Communicator> communicator;     // null when training in one process
+  bool bf16 = false;                              // --precision bf16: autocast around the model in training
+  std::unique_ptr<InterpolationPhysics> physics;  // null without --physics
+  std::unique_ptr<GeometryLoss> geometry;         // null when the dataset's bonds are unknown
+  std::set<std::string> geometry_terms;           // names among loss_terms that --geometry-start delays
   // The extra loss terms with their weights, and their sums over the epoch.
   std::vector<std::tuple<std::string, double, LossTerm>> loss_terms;
   std::map<std::string, double> loss_term_sums;
@@ -181,13 +179,6 @@ void sum_gradients(Run& run) {
   run.communicator->allreduce_sum(grads);
 }
 
-bool physics_active(const Run& run, int epoch) { return run.energy && epoch >= run.options.physics.start_epoch; }
-
-// Decodes a random point on the segment between each pair of consecutive
-// latent codes of the batch and scores it with the force field. Before the
-// physics start epoch the energy is only recorded; afterwards it enters the
-// loss, weighted adaptively (scale * MSE / mean(E), no gradient through the
-// weight) or by a fixed weight.
 // The weighted sum of the registered loss terms the options ask for; each
 // term's value is added to the epoch's sums for the log.
 torch::Tensor extra_loss(Run& run, const torch::Tensor& x, const torch::Tensor& reconstruction, const torch::Tensor& z,
@@ -209,45 +200,13 @@ torch::Tensor extra_loss(Run& run, const torch::Tensor& x, const torch::Tensor& 
 
 // The model in training, in the run's precision; what leaves it is fp32
 // (losses, latent interpolation and physics are computed in fp32).
-torch::Tensor encode(Run& run, const torch::Tensor& x) {
-  const Bf16Autocast autocast(run.bf16);
-  return run.model->encode(x).to(torch::kFloat32);
-}
+torch::Tensor encode(Run& run, const torch::Tensor& x) { return encode_autocast(*run.model, x, run.bf16); }
 
-torch::Tensor decode(Run& run, const torch::Tensor& z) {
-  const Bf16Autocast autocast(run.bf16);
-  return run.model->decode(z).to(torch::kFloat32);
-}
+torch::Tensor decode(Run& run, const torch::Tensor& z) { return decode_autocast(*run.model, z, run.bf16); }
 
-torch::Tensor physics_term(Run& run, const torch::Tensor& z, const torch::Tensor& mse, int epoch) {
-  const std::int64_t pairs = z.size(0) / 2;
-  if (pairs == 0) return torch::zeros({}, mse.options());
-  const auto alpha = torch::rand({pairs, 1}, z.options());
-  const auto first = z.slice(0, 0, 2 * pairs, 2), second = z.slice(0, 1, 2 * pairs, 2);
-  const bool active = physics_active(run, epoch);
-  torch::Tensor mean_energy;
-  if (active) {
-    mean_energy = robust_mean_energy(run.energy(decode(run, (1 - alpha) * first + alpha * second)));
-  } else {
-    // Logged only: decode in eval mode, so that these extra decodes do not
-    // move batch norm's running statistics and the run stays the one it
-    // would be without the physics term.
-    torch::NoGradGuard no_grad;
-    run.model->eval();
-    mean_energy = robust_mean_energy(run.energy(decode(run, (1 - alpha) * first + alpha * second)));
-    run.model->train();
-  }
-  const double energy = mean_energy.item<double>();
-  if (std::isfinite(energy)) {
-    run.energy_sum += energy;
-    ++run.energy_batches;
-  }
-  if (!active) return torch::zeros({}, mse.options());
-  const double weight = run.options.physics.weight > 0
-                            ? run.options.physics.weight
-                            : run.options.physics.scale * mse.item<double>() / (std::abs(energy) + 1e-5);
-  run.last_scale = weight;
-  return mean_energy * weight;
+// The model's decode in the run's precision, for the physics term.
+InterpolationPhysics::Decoder training_decoder(Run& run) {
+  return [&run](const torch::Tensor& z) { return decode(run, z); };
 }
 
 // One pass over the training set in a fresh seeded order. With several
@@ -276,7 +235,8 @@ std::optional<double> train_epoch(Run& run, int epoch, Clock::time_point run_sta
     const auto z = encode(run, x);
     const auto reconstruction = decode(run, z);
     const auto mse = torch::mse_loss(reconstruction, x);
-    auto local_loss = run.energy ? mse + physics_term(run, z, mse, epoch) : mse;
+    auto local_loss =
+        run.physics ? mse + run.physics->batch_term(*run.model, training_decoder(run), z, mse, epoch) : mse;
     if (!run.loss_terms.empty()) local_loss = local_loss + extra_loss(run, x, reconstruction, z, epoch);
     const double share = static_cast<double>(rows.size()) / static_cast<double>(global);
     const auto loss = run.communicator ? local_loss * share : local_loss;
@@ -308,12 +268,12 @@ std::optional<double> train_epoch(Run& run, int epoch, Clock::time_point run_sta
   return loss_sum / static_cast<double>(frames);
 }
 
-// Mean energy of structures decoded at fixed points (alpha = 0.25, 0.5, 0.75)
-// between consecutive validation frames: comparable from epoch to epoch and
-// from run to run. A small dataset may hold a single validation frame (MurD's
-// 16 frames give one); its paths then lead to the first training frames.
+// The physics term's fixed-point energy between consecutive validation
+// frames, in eval mode and fp32. A small dataset may hold a single
+// validation frame (MurD's 16 frames give one); its paths then lead to the
+// first training frames.
 double validation_energy(Run& run) {
-  torch::NoGradGuard no_grad;
+  const torch::NoGradGuard no_grad;
   auto ends = run.tensors.valid_indices;
   if (ends.size(0) < 2) {
     const auto train = run.tensors.train_indices;
@@ -321,11 +281,7 @@ double validation_energy(Run& run) {
   }
   if (ends.size(0) < 2) return 0;
   const auto z = run.model->encode(run.tensors.frames(ends));
-  const auto first = z.slice(0, 0, z.size(0) - 1), second = z.slice(0, 1, z.size(0));
-  double sum = 0;
-  for (double alpha : {0.25, 0.5, 0.75})
-    sum += robust_mean_energy(run.energy(run.model->decode((1 - alpha) * first + alpha * second))).item<double>();
-  return sum / 3;
+  return run.physics->fixed_points_energy([&run](const torch::Tensor& point) { return run.model->decode(point); }, z);
 }
 
 struct Validation {
@@ -538,14 +494,6 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
       throw InputError("--batch-size (" + std::to_string(options.batch_size) + ") must be at least the world size (" +
                        std::to_string(options.distributed.world_size) + ")");
   }
-  // Batch statistics span all processes for the duration of this run.
-  struct CrossProcessGuard {
-    explicit CrossProcessGuard(Communicator* c) {
-      if (c) set_cross_process_sum([c](const torch::Tensor& t) { return allreduce_sum_autograd(t, *c); });
-    }
-    ~CrossProcessGuard() { set_cross_process_sum({}); }
-  } cross_process_guard(run.communicator.get());
-
   if (options.resume) {
     resume(run);
   } else {
@@ -562,6 +510,10 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     start_fresh(run);
   }
   if (run.communicator) {
+    // Batch statistics span all processes of the run.
+    Communicator* communicator = run.communicator.get();
+    set_batch_norm_process_group(
+        *run.model, [communicator](const torch::Tensor& t) { return allreduce_sum_autograd(t, *communicator); });
     // Same seed gives the same initial weights, but make sure of it.
     std::vector<torch::Tensor> state;
     for (auto& p : run.model->parameters()) state.push_back(p);
@@ -571,7 +523,8 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
   if (options.physics.enabled()) {
     run.message("physics: " + options.physics.engine + " engine, non-bonded " + options.physics.nonbonded +
                 ", in the loss from epoch " + std::to_string(options.physics.start_epoch));
-    run.energy = make_interpolation_energy(run.first_frame, options.physics);
+    run.physics = std::make_unique<InterpolationPhysics>(make_interpolation_energy(run.first_frame, options.physics),
+                                                         options.physics);
   }
   set_up_geometry(run);
   if (run.dataset.valid_indices.empty())
@@ -605,8 +558,7 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     }
     ++epochs_this_run;
     const auto start = Clock::now();
-    run.energy_sum = 0;
-    run.energy_batches = 0;
+    if (run.physics) run.physics->start_epoch();
     run.loss_term_sums.clear();
     const auto train_loss = train_epoch(run, epoch, run_start, epochs_this_run);
     if (!train_loss) {
@@ -614,30 +566,30 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
       break;
     }
     const Validation validation = validate(run);
-    const double valid_loss = validation.mse, valid_rmsd = validation.rmsd;
     const bool has_validation = run.tensors.valid_indices.size(0) > 0;
-    if (has_validation && !std::isfinite(valid_loss))
+    if (has_validation && !std::isfinite(validation.mse))
       throw TrainingDivergedError("epoch " + std::to_string(epoch) + ": the validation loss is not finite; stopped. " +
                                   (run.state.epoch > 0 ? "The last good checkpoint is kept: " + run.last_path
                                                        : std::string("No checkpoint was written.")));
     EpochRecord record;
     record.epoch = epoch;
     record.train_loss = *train_loss;
-    record.valid_loss = valid_loss;
-    record.valid_rmsd = valid_rmsd;
+    record.valid_mse = validation.mse;
+    record.valid_loss = validation.mse;
+    record.valid_rmsd = validation.rmsd;
     record.valid_bond_rmsd = validation.bond_rmsd;
     record.valid_stretched_bonds = validation.stretched_bonds;
     for (const auto& [name, sum] : run.loss_term_sums)
       record.loss_terms[name] = sum / static_cast<double>(std::max<std::size_t>(1, run.batches_per_epoch));
-    if (run.energy) {
-      record.physics_active = physics_active(run, epoch);
-      record.train_energy = run.energy_batches ? run.energy_sum / static_cast<double>(run.energy_batches) : 0.0;
+    if (run.physics) {
+      record.physics_active = run.physics->active(epoch);
+      record.train_energy = run.physics->epoch_mean_energy();
       run.model->eval();
       record.valid_energy = validation_energy(run);
-      record.physics_scale = run.last_scale;
+      record.physics_scale = run.physics->last_weight();
       // Python molearn's validation loss with physics: log(MSE) + w log(mean E).
       if (has_validation && record.physics_active && record.valid_energy > 0)
-        record.valid_loss = std::log(valid_loss) + record.physics_scale * std::log(record.valid_energy);
+        record.valid_loss = std::log(validation.mse) + record.physics_scale * std::log(record.valid_energy);
       // The validation loss changes meaning when physics starts: the best
       // checkpoint is chosen among physics epochs from then on.
       if (epoch == run.options.physics.start_epoch) run.state.best_epoch = 0;
@@ -672,8 +624,10 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
   result.best_valid_loss = run.state.best_valid_loss;
   result.has_validation = run.tensors.valid_indices.size(0) > 0;
   for (const auto& record : run.state.history)
-    if (record.at("epoch").get<int>() == run.state.best_epoch && record.contains("valid_rmsd"))
+    if (record.at("epoch").get<int>() == run.state.best_epoch && record.contains("valid_rmsd")) {
       result.best_valid_rmsd = record.at("valid_rmsd");
+      result.best_by_physics = record.value("valid_mse", record.at("valid_loss")) != record.at("valid_loss");
+    }
   return result;
 }
 

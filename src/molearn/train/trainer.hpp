@@ -17,7 +17,10 @@ struct EpochRecord {
   int epoch = 0;          // 1-based
   double train_loss = 0;  // MSE in scaled units
   // NaN (and absent from the log) for a dataset without validation frames.
-  double valid_loss = 0;  // MSE in scaled units, model in eval mode
+  double valid_mse = 0;  // MSE in scaled units, model in eval mode
+  // The loss that chooses the best checkpoint: valid_mse, or once the
+  // physics loss is active Python molearn's log(MSE) + scale * log(mean E).
+  double valid_loss = 0;
   double valid_rmsd = 0;  // Å, un-scaled, mean over validation structures
   double seconds = 0;
   double frames_per_second = 0;  // training frames per second of this epoch
@@ -66,6 +69,7 @@ struct TrainResult {
   int best_epoch = 0;
   bool has_validation = true;  // false: best_* are of the training loss, best_valid_rmsd NaN
   double best_valid_loss = 0;
+  bool best_by_physics = false;           // best_valid_loss is log(MSE) + scale * log(mean E)
   double best_valid_rmsd = std::nan("");  // Å
   std::string best_checkpoint;
   std::string last_checkpoint;

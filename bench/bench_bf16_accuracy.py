@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Is bf16 training as accurate as fp32? (issue 17's accuracy study)
+
+For each dataset, seed and precision (fp32, bf16) it trains FoldingNet twice
+with the same options:
+
+  - "plain": the physics energy only logged (--physics-start past the last
+    epoch: the energy is computed in eval mode and does not touch the run);
+    gives the best validation RMSD and the interpolation energy without the
+    physics loss;
+  - "physics": the physics loss from --physics-start on; gives the
+    interpolation energy with it.
+
+The interpolation energy is the log's valid_energy at the best epoch: the
+mean force-field energy (kJ/mol) of structures decoded at 1/4, 1/2 and 3/4
+between consecutive validation frames, always in fp32 and eval mode, so
+both precisions are measured the same way. The physics-loss effect is
+E(physics) / E(plain) - 1.
+
+    OMP_WAIT_POLICY=passive /usr/bin/python3 bench/bench_bf16_accuracy.py \\
+        [--datasets 2mi7,murd] [--epochs 100] [--seeds 1,2,3] [--physics-start 50]
+
+It prints one line per run as it goes and a Markdown table at the end
+(bench/README.md keeps the measured one). The goal: the mean best
+validation RMSD under bf16 within 5 % of fp32 (or better), and the physics
+effect of the same sign and within 10 % of fp32's.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+MOLEARN = os.environ.get("MOLEARN_BIN", os.path.join(ROOT, "build", "molearn"))
+DATA = os.environ.get("MOLEARN_DATA", os.path.join(ROOT, "..", "shared", "data"))
+
+
+def molearn(*args):
+    done = subprocess.run([MOLEARN, *map(str, args)], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"molearn {' '.join(map(str, args))} failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout
+
+
+def prepare(name, folder):
+    out = os.path.join(folder, f"{name}.mlds")
+    if name == "2mi7":
+        data = os.path.join(ROOT, "examples", "data")
+        molearn("prepare", os.path.join(data, "2mi7_heavy.dcd"), "--top", os.path.join(data, "2mi7_heavy_topology.pdb"),
+                "-o", out, "--align", "--seed", 1)
+    elif name == "murd":
+        murd = os.path.join(DATA, "murd")
+        if not os.path.isdir(murd):
+            sys.exit(f"MurD data not found in {murd} (set MOLEARN_DATA)")
+        molearn("prepare", os.path.join(murd, "MurD_test.dcd"), "--top", os.path.join(murd, "MurD_test_topo.pdb"),
+                "-o", out, "--seed", 1)
+    else:
+        sys.exit(f"unknown dataset '{name}' (2mi7, murd)")
+    return out
+
+
+def best_record(run_dir):
+    with open(os.path.join(run_dir, "log.jsonl")) as f:
+        log = [json.loads(line) for line in f if line.strip()]
+    return [r for r in log if r["improved"]][-1], sum(r["seconds"] for r in log)
+
+
+def train(dataset, run_dir, precision, seed, physics_start, args):
+    molearn("train", dataset, "-o", run_dir, "--epochs", args.epochs, "--batch-size", args.batch_size, "--seed", seed,
+            "--threads", args.threads, "--patience", 0, "--precision", precision, "--physics", "torch",
+            "--physics-start", physics_start)
+    return best_record(run_dir)
+
+
+def mean(values):
+    return statistics.fmean(values) if values else float("nan")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", default="2mi7,murd")
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--seeds", default="1,2,3")
+    parser.add_argument("--physics-start", type=int, default=50)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    if not 1 <= args.physics_start <= args.epochs:
+        sys.exit("--physics-start must be within the epochs")
+    seeds = [int(s) for s in args.seeds.split(",")]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="molearn-bf16-") as tmp:
+        for name in args.datasets.split(","):
+            dataset = prepare(name, tmp)
+            for seed in seeds:
+                for precision in ("fp32", "bf16"):
+                    base = os.path.join(tmp, f"{name}-{seed}-{precision}")
+                    plain, plain_s = train(dataset, base + "-plain", precision, seed, args.epochs + 1, args)
+                    phys, phys_s = train(dataset, base + "-physics", precision, seed, args.physics_start, args)
+                    row = {"dataset": name, "seed": seed, "precision": precision, "best_epoch": plain["epoch"],
+                           "valid_rmsd": plain["valid_rmsd"], "energy_plain": plain["valid_energy"],
+                           "energy_physics": phys["valid_energy"], "physics_rmsd": phys["valid_rmsd"],
+                           "seconds": plain_s + phys_s}
+                    row["effect"] = row["energy_physics"] / row["energy_plain"] - 1
+                    rows.append(row)
+                    print(json.dumps(row), flush=True)
+
+    print(f"\n{args.epochs} epochs, batch {args.batch_size}, {args.threads} threads, seeds {seeds}, physics (torch "
+          f"engine) from epoch {args.physics_start}\n")
+    print("| dataset | precision | best valid RMSD (Å), per seed | mean | bf16 / fp32 | interpolation energy "
+          "plain → physics (kJ/mol, mean) | physics effect (mean) | bf16 effect vs fp32 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name in args.datasets.split(","):
+        by = {p: [r for r in rows if r["dataset"] == name and r["precision"] == p] for p in ("fp32", "bf16")}
+        rmsd = {p: mean([r["valid_rmsd"] for r in by[p]]) for p in by}
+        effect = {p: mean([r["effect"] for r in by[p]]) for p in by}
+        for p in ("fp32", "bf16"):
+            per_seed = ", ".join(f"{r['valid_rmsd']:.3f}" for r in by[p])
+            energies = (f"{mean([r['energy_plain'] for r in by[p]]):,.0f} → "
+                        f"{mean([r['energy_physics'] for r in by[p]]):,.0f}")
+            ratio = "" if p == "fp32" else f"{rmsd['bf16'] / rmsd['fp32']:.3f}"
+            versus = "" if p == "fp32" else (
+                f"{'same' if (effect['bf16'] < 0) == (effect['fp32'] < 0) else 'opposite'} sign, "
+                f"{abs(effect['bf16'] - effect['fp32']) / abs(effect['fp32']) * 100:.1f} % apart")
+            print(f"| {name} | {p} | {per_seed} | {rmsd[p]:.3f} | {ratio} | {energies} | {effect[p] * 100:+.1f} % "
+                  f"| {versus} |")
+
+
+if __name__ == "__main__":
+    main()

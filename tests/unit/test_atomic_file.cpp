@@ -1,0 +1,82 @@
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "molearn/core/atomic_file.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using molearn::AtomicFile;
+using molearn::test::TempDir;
+using molearn::test::write_text;
+
+namespace {
+
+// The id of a process that has ended (a child reaped at once).
+pid_t ended_process() {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return child;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void age(const std::string& path, std::chrono::minutes by) {
+  fs::last_write_time(path, fs::file_time_type::clock::now() - by);
+}
+
+}  // namespace
+
+TEST(AtomicFile, CommitRenamesIntoPlaceAndDiscardLeavesNothing) {
+  TempDir dir;
+  const std::string out = dir.file("out.txt");
+  {
+    AtomicFile file(out);
+    file.stream() << "complete";
+    EXPECT_FALSE(fs::exists(out)) << "the final name appears only on commit";
+    file.commit();
+  }
+  EXPECT_EQ(read_text(out), "complete");
+  {
+    AtomicFile file(out);
+    file.stream() << "abandoned";
+  }  // destroyed without commit
+  EXPECT_EQ(read_text(out), "complete");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);
+}
+
+TEST(AtomicFile, RemovesOnlyStaleTemporariesOfItsOwnOutput) {
+  TempDir dir;
+  const std::string dead = std::to_string(ended_process());
+  const std::string alive = std::to_string(::getppid());
+  const std::string killed = dir.file("out.txt.tmp." + dead);    // a killed writer's: removed
+  const std::string running = dir.file("out.txt.tmp." + alive);  // a live process's: kept
+  const std::string recent = dir.file("out.txt.tmp.99999999");   // untouched for less than a minute: kept
+  const std::string other = dir.file("other.txt.tmp." + dead);   // another output's: kept
+  const std::string not_a_pid = dir.file("out.txt.tmp.backup");  // not NAME.tmp.PID: kept
+  for (const auto& path : {killed, running, recent, other, not_a_pid}) write_text(path, "partial");
+  for (const auto& path : {killed, running, other, not_a_pid}) age(path, std::chrono::minutes(5));
+  ASSERT_NE(::kill(99999999, 0), 0);  // beyond pid_max: no such process
+  AtomicFile file(dir.file("out.txt"));
+  file.stream() << "new";
+  file.commit();
+  EXPECT_FALSE(fs::exists(killed));
+  EXPECT_TRUE(fs::exists(running));
+  EXPECT_TRUE(fs::exists(recent));
+  EXPECT_TRUE(fs::exists(other));
+  EXPECT_TRUE(fs::exists(not_a_pid));
+  EXPECT_EQ(read_text(dir.file("out.txt")), "new");
+}
