@@ -11,6 +11,8 @@
 #              the Python tests (ctest hands them build-asan/molearn as
 #              $MOLEARN_BIN); slow, libtorch is built against too
 # Build jobs: $MOLEARN_BUILD_JOBS (default 1), test jobs: $MOLEARN_TEST_JOBS (default 1).
+# The tests see MOLEARN_SANITIZED=1 and MOLEARN_TIMEOUT_FACTOR (default 3): the
+# time limits of ctest (600 s) and of the Python tests' runs are multiplied by it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -52,6 +54,10 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1:abort_on_err
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 [ -f "$supp/lsan.supp" ] && export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$supp/lsan.supp:print_suppressions=0}"
 export OMP_WAIT_POLICY=passive
+# What the tests need to know: an ASan binary cannot run under RLIMIT_AS
+# (tests/cli/test_bad_inputs_cli.py), and everything runs slower.
+export MOLEARN_SANITIZED=1
+export MOLEARN_TIMEOUT_FACTOR="${MOLEARN_TIMEOUT_FACTOR:-3}"
 
 cd "$build_dir"
 selection=()
@@ -68,7 +74,7 @@ print("^(" + "|".join(re.escape(n) for n in names) + ")$" if names else "")
   selection=(-R "$regex")
 fi
 code=0
-ctest --output-on-failure --parallel "${MOLEARN_TEST_JOBS:-1}" --timeout 1800 "${selection[@]}" "${ctest_args[@]}" || code=$?
+ctest --output-on-failure --parallel "${MOLEARN_TEST_JOBS:-1}" --timeout $((600 * MOLEARN_TIMEOUT_FACTOR)) "${selection[@]}" "${ctest_args[@]}" || code=$?
 ended=$(date +%s)
 echo "sanitize.sh: build $((built - started)) s, tests $((ended - built)) s"
 exit $code

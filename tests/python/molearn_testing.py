@@ -21,6 +21,12 @@ def molearn_bin():
     return path
 
 
+def timeout_factor():
+    """$MOLEARN_TIMEOUT_FACTOR (default 1): how much longer than usual a run may take.
+    scripts/sanitize.sh raises it, since an AddressSanitizer build runs several times slower."""
+    return max(1, int(os.environ.get("MOLEARN_TIMEOUT_FACTOR", "1")))
+
+
 def source_dir():
     return os.environ.get("MOLEARN_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -45,7 +51,7 @@ def require(*paths):
 def run(*args, expect_ok=True, cwd=None):
     """Runs molearn; returns (exit code, stdout, stderr)."""
     proc = subprocess.run([molearn_bin(), *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          timeout=600, stdin=subprocess.DEVNULL)
+                          timeout=600 * timeout_factor(), stdin=subprocess.DEVNULL)
     if expect_ok and proc.returncode != 0:
         raise AssertionError(f"molearn {' '.join(map(str, args))} failed ({proc.returncode}):\n"
                              f"{proc.stdout}\n{proc.stderr}")
