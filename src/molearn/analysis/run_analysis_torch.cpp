@@ -61,6 +61,12 @@ TrainingLog read_training_log(const std::string& path) {
         log.valid_bond_rmsd.push_back(r["valid_bond_rmsd"].get<double>());
         log.valid_stretched_bonds.push_back(r["valid_stretched_bonds"].get<double>());
       }
+      if (r.contains("train_sinkhorn")) {
+        log.train_sinkhorn.resize(log.epoch.size() - 1, std::nan(""));
+        log.valid_sinkhorn.resize(log.epoch.size() - 1, std::nan(""));
+        log.train_sinkhorn.push_back(r["train_sinkhorn"].get<double>());
+        log.valid_sinkhorn.push_back(r.value("valid_sinkhorn", std::nan("")));
+      }
     } catch (const json::exception& e) {
       throw FormatError(path + ": line " + std::to_string(number) +
                         " is not an epoch record of 'molearn train' (JSON with epoch, train_loss and, with "
@@ -76,6 +82,10 @@ TrainingLog read_training_log(const std::string& path) {
   if (!log.valid_bond_rmsd.empty()) {
     log.valid_bond_rmsd.resize(log.epoch.size(), std::nan(""));
     log.valid_stretched_bonds.resize(log.epoch.size(), std::nan(""));
+  }
+  if (!log.train_sinkhorn.empty()) {
+    log.train_sinkhorn.resize(log.epoch.size(), std::nan(""));
+    log.valid_sinkhorn.resize(log.epoch.size(), std::nan(""));
   }
   return log;
 }

@@ -41,6 +41,10 @@ struct TrainingLog {
   // off by > 0.1 Å); empty unless the run logged them (NaN where an epoch
   // did not).
   std::vector<double> valid_bond_rmsd, valid_stretched_bonds;
+  // --trainer sinkhorn: the Sinkhorn divergence of decoded prior samples
+  // against the training batches (mean) and the validation frames; empty
+  // for the autoencoder trainer.
+  std::vector<double> train_sinkhorn, valid_sinkhorn;
 };
 
 // A metric family ("geometry", "ramachandran", "dope", "energy"): available,

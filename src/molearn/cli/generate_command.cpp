@@ -55,8 +55,8 @@ void add_generate_command(CLI::App& app) {
   auto args = std::make_shared<GenerateArgs>();
   CLI::App* cmd = app.add_subcommand(
       "generate",
-      "Decode latent points, a straight latent path between two dataset frames, or the reconstructions "
-      "of every dataset frame into structures "
+      "Decode latent points, a straight latent path between two dataset frames, the reconstructions "
+      "of every dataset frame, or samples of a Sinkhorn-trained model's N(0, I) prior into structures "
       "(in A, with the training topology) written as multi-model PDB or DCD.");
   cmd->add_option("checkpoint", args->options.checkpoint, "Checkpoint written by 'molearn train'")->required();
   cmd->add_option("--latent", args->latent, "A latent point 'x,y' (repeat for several)");
@@ -64,6 +64,10 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--steps", args->options.steps,
                   "Structures along the path, both ends included (2 to " + std::to_string(kMaxGenerateSteps) + ")")
       ->capture_default_str();
+  cmd->add_option("--sample", args->options.sample,
+                  "Decode this many latent points drawn from N(0, I), for a model trained with --trainer sinkhorn")
+      ->check(positive_number());
+  cmd->add_option("--seed", args->options.seed, "Seed of --sample's latent points")->capture_default_str();
   cmd->add_flag("--reconstruct", args->options.reconstruct,
                 "Encode and decode every frame of the dataset; prints each frame's RMSD (A) to its reconstruction");
   cmd->add_option("--data", args->options.dataset,
@@ -76,7 +80,9 @@ void add_generate_command(CLI::App& app) {
       "  molearn generate run/best.ckpt --latent 0.1,-0.3 --latent 0.5,0.5 -o points.pdb\n"
       "  molearn generate run/best.ckpt --interpolate 0,15 --steps 20 -o path.dcd\n"
       "  molearn generate run/best.ckpt --interpolate 2,7 --data murd.mlds -o path.pdb\n"
-      "  molearn generate run/best.ckpt --reconstruct -o reconstructed.dcd");
+      "  molearn generate run/best.ckpt --reconstruct -o reconstructed.dcd\n"
+      "  # 100 new conformations from a model trained with --trainer sinkhorn\n"
+      "  molearn generate run-sk/best.ckpt --sample 100 --seed 1 -o samples.dcd");
   cmd->callback([args] { run_generate(*args); });
 }
 

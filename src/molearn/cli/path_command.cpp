@@ -137,7 +137,7 @@ void print_steps(const std::vector<std::vector<double>>& points, const LatentEva
 
 void run_path(PathArgs args) {
   keep_freed_memory_for_reuse();  // decoding's activations are not page-faulted in again (core/allocator.hpp)
-  args.bf16 = resolve_precision(args.precision) == "bf16";
+  args.bf16 = use_bf16(args.precision);
   if (args.steps < 2 || args.steps > kMaxSteps)
     throw InputError("--steps " + std::to_string(args.steps) + ": expected 2 to " + std::to_string(kMaxSteps) +
                      " structures (both ends included)");

@@ -167,14 +167,36 @@ ReportSection curves_section(const RunAnalysis& run) {
                        all_positive(log.train_loss) && all_positive(finite_values(log.valid_mse))});
   // With the physics loss active the best checkpoint is chosen by another
   // loss, on another scale (it can be negative): a figure of its own.
+  const bool sinkhorn = !log.train_sinkhorn.empty();
+  if (sinkhorn) {
+    s.figures.push_back(
+        {"sinkhorn",
+         "Sinkhorn divergence per epoch (--trainer sinkhorn)",
+         "epoch",
+         "Sinkhorn divergence (scaled units²)",
+         {lines("training batches", log.epoch, log.train_sinkhorn, kTrainColour),
+          lines("validation frames", log.epoch, log.valid_sinkhorn, kValidColour)},
+         std::nullopt,
+         std::nullopt,
+         all_positive(finite_values(log.train_sinkhorn)) && all_positive(finite_values(log.valid_sinkhorn))});
+    s.notes.push_back(
+        "Sinkhorn trainer: the decoder learns to turn latent points drawn from N(0, I) into structures; the "
+        "divergence compares a batch of such decoded samples with the frames (0 for identical distributions) and, "
+        "on the validation frames, chooses the best checkpoint. The loss curves above are the encoder's: it "
+        "learns to invert the decoder, so that the data can be placed on the latent map.");
+  }
+  // The physics epochs' selection loss: neither the MSE nor the divergence.
   std::vector<double> selection(log.epoch.size(), std::nan(""));
   for (std::size_t e = 0; e < log.epoch.size(); ++e)
-    if (std::isfinite(log.valid_loss[e]) && log.valid_loss[e] != log.valid_mse[e]) selection[e] = log.valid_loss[e];
+    if (std::isfinite(log.valid_loss[e]) && log.valid_loss[e] != log.valid_mse[e] &&
+        !(sinkhorn && log.valid_loss[e] == log.valid_sinkhorn[e]))
+      selection[e] = log.valid_loss[e];
   if (!finite_values(selection).empty()) {
     s.figures.push_back({"selection_loss",
                          "Checkpoint-selection loss per epoch (physics loss active)",
                          "epoch",
-                         "log(validation MSE) + scale × log(mean energy)",
+                         sinkhorn ? "log(validation divergence) + scale × log(mean energy)"
+                                  : "log(validation MSE) + scale × log(mean energy)",
                          {lines("selection loss", log.epoch, selection, kValidColour)},
                          std::nullopt,
                          std::nullopt,

@@ -91,7 +91,7 @@ void run_scan(const ScanArgs& args) {
   std::optional<GridBounds> bounds;
   if (!args.bounds.empty()) bounds = parse_bounds(args.bounds);
   if (args.batch_size == 0) throw InputError("--batch-size must be at least 1");
-  const bool bf16 = resolve_precision(args.precision) == "bf16";
+  const bool bf16 = use_bf16(args.precision);
   // From here on Ctrl-C stops after the current batch (or before the first).
   g_stop.store(false);
   std::signal(SIGINT, request_scan_stop);

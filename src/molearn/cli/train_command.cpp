@@ -79,14 +79,19 @@ void run_train(TrainArgs& args) {
     char bonds[64] = "";
     if (std::isfinite(r.valid_bond_rmsd))
       std::snprintf(bonds, sizeof bonds, "  bonds %.3f A (%.1f%% off)", r.valid_bond_rmsd, r.valid_stretched_bonds);
+    char sinkhorn[64] = "";
+    if (const auto it = r.loss_terms.find("sinkhorn"); it != r.loss_terms.end())
+      std::snprintf(sinkhorn, sizeof sinkhorn,
+                    std::isfinite(r.valid_sinkhorn) ? "  sinkhorn %.4f/%.4f" : "  sinkhorn %.4f", it->second,
+                    r.valid_sinkhorn);
     char valid[96] = "  (no validation frames)";
     if (std::isfinite(r.valid_mse))
       std::snprintf(valid, sizeof valid, "  valid %.5f  valid RMSD %.3f A", r.valid_mse, r.valid_rmsd);
     // With the physics loss active the best checkpoint is chosen by another loss; show it.
-    if (std::isfinite(r.valid_loss) && r.valid_loss != r.valid_mse)
+    if (std::isfinite(r.valid_loss) && r.valid_loss != r.valid_mse && r.valid_loss != r.valid_sinkhorn)
       std::snprintf(valid + std::strlen(valid), sizeof valid - std::strlen(valid), "  selection %.4f", r.valid_loss);
-    std::printf("epoch %4d  train %.5f%s%s%s  %.2f frames/s  %.1f s%s\n", r.epoch, r.train_loss, valid, bonds, physics,
-                r.frames_per_second, r.seconds, r.improved ? "  (best)" : "");
+    std::printf("epoch %4d  train %.5f%s%s%s%s  %.2f frames/s  %.1f s%s\n", r.epoch, r.train_loss, valid, sinkhorn,
+                bonds, physics, r.frames_per_second, r.seconds, r.improved ? "  (best)" : "");
     std::fflush(stdout);
   };
   const TrainResult result = train_autoencoder(options, observer);
@@ -104,17 +109,16 @@ void run_train(TrainArgs& args) {
         result.epochs_completed + 1);
     throw Interrupted();
   }
-  if (result.has_validation && result.best_by_physics)
-    std::printf(
-        "stopped after epoch %d (%s); best epoch %d: selection loss %.4f (log valid MSE + scale x log energy), "
-        "valid RMSD %.3f A\n",
-        result.epochs_completed, why, result.best_epoch, result.best_valid_loss, result.best_valid_rmsd);
-  else if (result.has_validation)
+  if (!result.has_validation)
+    std::printf("stopped after epoch %d (%s); best epoch %d by the %s %.5f (no validation frames)\n",
+                result.epochs_completed, why, result.best_epoch, result.selection.c_str(), result.best_valid_loss);
+  else if (result.selection == "valid MSE")
     std::printf("stopped after epoch %d (%s); best epoch %d: valid loss %.5f, valid RMSD %.3f A\n",
                 result.epochs_completed, why, result.best_epoch, result.best_valid_loss, result.best_valid_rmsd);
   else
-    std::printf("stopped after epoch %d (%s); best epoch %d by the training loss %.5f (no validation frames)\n",
-                result.epochs_completed, why, result.best_epoch, result.best_valid_loss);
+    std::printf("stopped after epoch %d (%s); best epoch %d: selection loss %.4f (%s), valid RMSD %.3f A\n",
+                result.epochs_completed, why, result.best_epoch, result.best_valid_loss, result.selection.c_str(),
+                result.best_valid_rmsd);
   std::printf("checkpoints: %s (best), %s (last)\n", result.best_checkpoint.c_str(), result.last_checkpoint.c_str());
   if (result.reason == StopReason::Interrupted) throw Interrupted();
 }
@@ -166,6 +170,21 @@ void add_train_command(CLI::App& app) {
   add_precision_option(cmd, options->precision,
                        "training (fp32 weights, optimiser state, batch-norm statistics and losses; validation is "
                        "fp32 either way)");
+  cmd->add_option("--trainer", options->trainer,
+                  "autoencoder: reconstruction loss (with --physics, Python molearn's physics trainer); sinkhorn: "
+                  "the decoder learns to turn samples of N(0, I) into the data (Sinkhorn divergence, Python "
+                  "molearn's Sinkhorn_Trainer) and the encoder learns to invert it")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"autoencoder", "sinkhorn"}));
+  cmd->add_option("--sinkhorn-blur", options->sinkhorn.blur,
+                  "--trainer sinkhorn: entropic blur in scaled units (smaller: closer to the Wasserstein distance)")
+      ->capture_default_str()
+      ->check(positive_number());
+  cmd->add_option(
+         "--sinkhorn-scaling", options->sinkhorn.scaling,
+         "--trainer sinkhorn: temperature ratio of the epsilon-scaling, in (0, 1) (larger: more exact, slower)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_flag("--resume", options->resume, "Continue from OUTPUT/last.ckpt");
   cmd->add_flag("--overwrite", options->overwrite,
                 "Replace an earlier run in the output folder (without it or --resume, train refuses to)")
@@ -236,6 +255,8 @@ void add_train_command(CLI::App& app) {
       "  molearn train murd.mlds -o run/ --epochs 60 --resume\n"
       "  molearn train data.mlds -o run-conv/ --model conv1d --latent 3 --batch-size 8 --threads 2\n"
       "  molearn train murd.mlds -o run-phys/ --epochs 20 --physics torch --physics-start 5\n"
+      "  # a generator of N(0, I) latent samples (Python molearn's Sinkhorn trainer); then 'generate --sample'\n"
+      "  molearn train murd.mlds -o run-sk/ --trainer sinkhorn --latent 2\n"
       "  # a dataset larger than memory, read a batch at a time; bfloat16 convolutions (opt-in)\n"
       "  molearn train big.mlds -o run-big/ --data-access stream --precision bf16\n"
       "  # two processes on one machine (start both):\n"

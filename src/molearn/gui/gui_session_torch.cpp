@@ -100,7 +100,7 @@ struct GuiSession::Impl {
 
   explicit Impl(const GuiSessionOptions& o) : options(o), loaded(load_checkpoint(o.checkpoint)) {
     checkpoint_path = fs::weakly_canonical(o.checkpoint).string();
-    bf16 = resolve_precision(o.precision) == "bf16";
+    bf16 = use_bf16(o.precision);
     const CheckpointState& state = loaded.state;
     dataset_path = o.data.empty() ? state.dataset_path : o.data;
     if (!fs::exists(dataset_path))

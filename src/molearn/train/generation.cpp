@@ -8,6 +8,7 @@
 
 #include "molearn/analysis/latent_grid.hpp"
 #include "molearn/core/error.hpp"
+#include "molearn/core/random.hpp"
 #include "molearn/data/dataset_file.hpp"
 #include "molearn/io/trajectory_writer.hpp"
 #include "molearn/train/autocast_model.hpp"
@@ -69,6 +70,21 @@ torch::Tensor interpolation(const GenerateOptions& options, const LoadedCheckpoi
   return ends[0].unsqueeze(0) * (1 - alpha) + ends[1].unsqueeze(0) * alpha;
 }
 
+// Latent points from the prior of a Sinkhorn-trained model, drawn as the
+// trainer draws them.
+torch::Tensor prior_samples(const GenerateOptions& options, const LoadedCheckpoint& loaded) {
+  const std::string trainer = loaded.state.options.value("trainer", std::string("autoencoder"));
+  if (trainer != "sinkhorn")
+    throw InputError(options.checkpoint +
+                     ": --sample needs a model trained with --trainer sinkhorn, whose decoder "
+                     "learnt to turn samples of N(0, I) into structures; this one was trained with --trainer " +
+                     trainer + " (use --latent, --interpolate, or 'molearn scan' to find latent points)");
+  std::mt19937_64 rng(options.seed);
+  const std::int64_t dim = loaded.state.model.latent_dim;
+  const std::vector<double> values = standard_normals(static_cast<std::size_t>(options.sample * dim), rng);
+  return torch::tensor(values, torch::kFloat64).reshape({options.sample, dim}).to(torch::kFloat32);
+}
+
 struct Reconstruction {
   torch::Tensor latent;   // [F, latent_dim]
   torch::Tensor decoded;  // [F, 3, N], scaled
@@ -94,18 +110,21 @@ Reconstruction reconstruction(const GenerateOptions& options, const LoadedCheckp
 }  // namespace
 
 GenerateResult generate_structures(const GenerateOptions& options) {
-  const int sources =
-      int(!options.latent_points.empty()) + int(options.interpolate.has_value()) + int(options.reconstruct);
+  const int sources = int(!options.latent_points.empty()) + int(options.interpolate.has_value()) +
+                      int(options.reconstruct) + int(options.sample != 0);
   if (sources != 1)
     throw InputError(
-        "give one of: latent points (--latent), two frames to interpolate between (--interpolate), or "
-        "--reconstruct");
+        "give one of: latent points (--latent), two frames to interpolate between (--interpolate), "
+        "--reconstruct, or --sample");
+  if (options.sample < 0 || options.sample > kMaxSamples)
+    throw InputError("--sample " + std::to_string(options.sample) + ": expected 1 to " + std::to_string(kMaxSamples) +
+                     " structures");
   if (options.interpolate && (options.steps < 2 || options.steps > kMaxGenerateSteps))
     throw InputError("--steps " + std::to_string(options.steps) + ": expected 2 to " +
                      std::to_string(kMaxGenerateSteps) + " structures along the path (both ends included)");
   torch::set_num_threads(options.threads > 0 ? options.threads
                                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-  const bool bf16 = resolve_precision(options.precision) == "bf16";
+  const bool bf16 = use_bf16(options.precision);
   const LoadedCheckpoint loaded = load_checkpoint(options.checkpoint);
   auto writer = open_trajectory_writer(options.output, loaded.state.topology);
   torch::NoGradGuard no_grad;
@@ -118,6 +137,7 @@ GenerateResult generate_structures(const GenerateOptions& options) {
     result.rmsd.assign(r.rmsd.data_ptr<float>(), r.rmsd.data_ptr<float>() + r.rmsd.numel());
   } else {
     z = options.interpolate ? interpolation(options, loaded, bf16)
+        : options.sample    ? prior_samples(options, loaded)
                             : latent_tensor(options.latent_points, loaded.state.model.latent_dim);
   }
   result.atoms = loaded.state.topology.atom_count();

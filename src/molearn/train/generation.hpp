@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -19,8 +20,12 @@ struct GenerateOptions {
   std::optional<std::pair<std::size_t, std::size_t>> interpolate;  // dataset frames i, j
   int steps = 10;                                                  // structures along the path, both ends included
   bool reconstruct = false;                                        // encode and decode every frame of the dataset
-  std::string dataset;  // for --interpolate/--reconstruct; default: the dataset the model was trained on
-  std::string output;   // .pdb or .dcd
+  // Decode this many latent points drawn from N(0, I), the prior of a model
+  // trained with --trainer sinkhorn (an autoencoder's latent space has none).
+  int sample = 0;
+  std::uint64_t seed = 0;  // of the samples
+  std::string dataset;     // for --interpolate/--reconstruct; default: the dataset the model was trained on
+  std::string output;      // .pdb or .dcd
   int threads = 0;
   std::string precision = "fp32";  // fp32, bf16 or auto (resolve_precision): the model's encode and decode
 };
@@ -32,7 +37,10 @@ struct GenerateResult {
   std::vector<double> rmsd;  // --reconstruct: Å between each frame and its reconstruction (no refitting)
 };
 
-// Exactly one of latent_points, interpolate and reconstruct must be given.
+// The most structures --sample decodes in one run.
+inline constexpr int kMaxSamples = 100000;
+
+// Exactly one of latent_points, interpolate, reconstruct and sample must be given.
 // Decodes and writes in chunks, so memory stays bounded. Throws InputError
 // (wrong latent dimension, frame index out of range, --steps out of range, a
 // dataset from another topology) and OutputError.

@@ -16,6 +16,9 @@ bool cpu_has_native_bf16();
 // native support). Throws InputError for anything else.
 std::string resolve_precision(const std::string& requested);
 
+// Whether a requested precision runs the model in bf16 (resolve_precision).
+inline bool use_bf16(const std::string& requested) { return resolve_precision(requested) == "bf16"; }
+
 // bfloat16 autocast for the code in its scope (this thread), when `enabled`.
 // Outputs of autocast ops are bfloat16: cast what leaves the model back to
 // fp32 (the losses and the physics are computed in fp32).

@@ -46,10 +46,12 @@ nlohmann::json TrainOptions::to_json() const {
                       {"weight_decay", weight_decay},
                       {"seed", seed},
                       {"threads", threads},
+                      {"trainer", trainer},
                       {"world_size", distributed.world_size},
                       {"physics", physics.to_json()},
                       {"geometry", geometry.to_json()}};
   if (!loss_terms.empty()) j["loss_terms"] = loss_terms;
+  if (trainer == "sinkhorn") j["sinkhorn"] = sinkhorn.to_json();
   return j;
 }
 
@@ -57,6 +59,8 @@ nlohmann::json PhysicsOptions::to_json() const {
   return {{"engine", engine}, {"nonbonded", nonbonded}, {"forcefield", forcefield},  {"platform", platform},
           {"scale", scale},   {"weight", weight},       {"start_epoch", start_epoch}};
 }
+
+nlohmann::json SinkhornOptions::to_json() const { return {{"blur", blur}, {"scaling", scaling}}; }
 
 nlohmann::json GeometryLossOptions::to_json() const {
   return {{"bonded_weight", bonded_weight},     {"local_weight", local_weight},       {"local_k", local_k},

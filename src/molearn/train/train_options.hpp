@@ -75,6 +75,24 @@ struct GeometryLossOptions {
   nlohmann::json to_json() const;
 };
 
+// The Sinkhorn trainer (--trainer sinkhorn; Python molearn's
+// Sinkhorn_Trainer): the decoder learns to turn latent points drawn from a
+// standard normal distribution into the data, by the Sinkhorn divergence
+// (train/sinkhorn_divergence.hpp) between a batch of decoded samples and
+// the batch of frames.
+struct SinkhornOptions {
+  // The entropic blur, in the dataset's scaled units: the final temperature
+  // is blur^2. Smaller is closer to the Wasserstein-2 distance. Python
+  // molearn's (geomloss's p=2, blur=0.05).
+  double blur = 0.05;
+  // The temperature falls from the clouds' squared diameter to blur^2 by
+  // scaling^2 per iteration (epsilon-scaling, geomloss's default 0.5);
+  // iterations then continue at blur^2 until converged.
+  double scaling = 0.5;
+
+  nlohmann::json to_json() const;
+};
+
 struct TrainOptions {
   std::string dataset;     // .mlds written by `molearn prepare`
   std::string output_dir;  // checkpoints, log.jsonl
@@ -86,6 +104,10 @@ struct TrainOptions {
   double weight_decay = 1e-4;
   std::uint64_t seed = 0;
   int threads = 0;  // intra-op threads; 0 = all cores
+  // "autoencoder" (reconstruction loss, Python molearn's Trainer and its
+  // physics trainer) or "sinkhorn" (SinkhornOptions).
+  std::string trainer = "autoencoder";
+  SinkhornOptions sinkhorn;
   bool resume = false;
   bool overwrite = false;  // replace an earlier run in output_dir (else refused unless resuming)
   // Where the frames live during training: "memory" (all loaded), "stream"

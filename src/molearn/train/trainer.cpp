@@ -24,6 +24,7 @@
 #include "molearn/train/interpolation_energy.hpp"
 #include "molearn/train/loss_terms.hpp"
 #include "molearn/train/precision.hpp"
+#include "molearn/train/sinkhorn_training.hpp"
 #include "molearn/train/tensor_dataset.hpp"
 
 namespace molearn {
@@ -49,6 +50,7 @@ nlohmann::json EpochRecord::to_json() const {
     j["valid_bond_rmsd"] = valid_bond_rmsd;
     j["valid_stretched_bonds"] = valid_stretched_bonds;
   }
+  if (std::isfinite(valid_sinkhorn)) j["valid_sinkhorn"] = valid_sinkhorn;
   for (const auto& [name, value] : loss_terms) j["train_" + name] = value;
   return j;
 }
@@ -84,6 +86,21 @@ void check_options(const TrainOptions& o) {
     throw InputError("--physics-weight must be a finite number >= 0 (0: adaptive --physics-scale), got " +
                      std::to_string(p.weight));
   if (p.start_epoch < 0) throw InputError("--physics-start must not be negative, got " + std::to_string(p.start_epoch));
+  if (o.trainer != "autoencoder" && o.trainer != "sinkhorn")
+    throw InputError("--trainer must be autoencoder or sinkhorn, got '" + o.trainer + "'");
+  if (o.trainer == "sinkhorn") {
+    if (!std::isfinite(o.sinkhorn.blur) || o.sinkhorn.blur <= 0)
+      throw InputError("--sinkhorn-blur must be a finite number > 0, got " + std::to_string(o.sinkhorn.blur));
+    if (!(o.sinkhorn.scaling > 0 && o.sinkhorn.scaling < 1))
+      throw InputError("--sinkhorn-scaling must be in (0, 1), got " + std::to_string(o.sinkhorn.scaling));
+    // The geometry terms compare a reconstruction with its input; the
+    // Sinkhorn trainer's decoder makes samples that have no input to match.
+    if (o.geometry.enabled() || !o.loss_terms.empty())
+      throw InputError(
+          "--trainer sinkhorn does not take geometry loss terms (--bonded-weight, --local-weight, "
+          "--nonlocal-weight, --dihedral-weight) or extra loss terms yet: they compare a reconstruction with its "
+          "input, and the Sinkhorn trainer's decoder makes samples without one");
+  }
   for (const auto& [name, weight] : o.loss_terms)
     if (!std::isfinite(weight) || weight < 0)
       throw InputError("loss term '" + name + "': the weight must be a finite number >= 0, got " +
@@ -131,6 +148,7 @@ struct Run {
   bool bf16 = false;                              // --precision bf16: autocast around the model in training
   std::unique_ptr<InterpolationPhysics> physics;  // null without --physics
   std::unique_ptr<GeometryLoss> geometry;         // null when the dataset's bonds are unknown
+  std::unique_ptr<SinkhornTraining> sinkhorn;     // --trainer sinkhorn; null for the autoencoder trainer
   std::set<std::string> geometry_terms;           // names among loss_terms that --geometry-start delays
   // The extra loss terms with their weights, and their sums over the epoch.
   std::vector<std::tuple<std::string, double, LossTerm>> loss_terms;
@@ -209,6 +227,44 @@ InterpolationPhysics::Decoder training_decoder(Run& run) {
   return [&run](const torch::Tensor& z) { return decode(run, z); };
 }
 
+struct BatchLoss {
+  torch::Tensor loss;  // what backward() is called on (this rank's share)
+  torch::Tensor mse;   // the reconstruction MSE, for the log
+};
+
+// The autoencoder trainer: reconstruction MSE, plus the physics and
+// geometry terms asked for.
+BatchLoss autoencoder_loss(Run& run, const torch::Tensor& x, int epoch) {
+  const auto z = encode(run, x);
+  const auto reconstruction = decode(run, z);
+  const auto mse = torch::mse_loss(reconstruction, x);
+  auto loss = run.physics ? mse + run.physics->batch_term(*run.model, training_decoder(run), z, mse, epoch) : mse;
+  if (!run.loss_terms.empty()) loss = loss + extra_loss(run, x, reconstruction, z, epoch);
+  return {loss, mse};
+}
+
+// The Sinkhorn trainer (train/sinkhorn_training.hpp): the decoder is pulled
+// to the data from prior samples, the physics term scores structures between
+// those samples (Python molearn's), and the encoder learns to invert the
+// decoder. `prior` is the samples of this rank's share of the batch.
+BatchLoss sinkhorn_loss(Run& run, const torch::Tensor& x, const torch::Tensor& prior, int epoch) {
+  const auto divergence = run.sinkhorn->divergence(training_decoder(run), prior, x);
+  run.loss_term_sums["sinkhorn"] += divergence.item<double>();
+  // The encoder inverts the decoder as `scan`, `path` and `generate` use it:
+  // in eval mode, with batch statistics of prior samples; that pass must
+  // not mix the statistics of encoded codes into them either.
+  const auto eval_decode = [&run](const torch::Tensor& z) {
+    run.model->eval();
+    const auto out = decode(run, z);
+    run.model->train();
+    return out;
+  };
+  const auto fit = run.sinkhorn->encoder_fit([&run](const torch::Tensor& t) { return encode(run, t); }, eval_decode, x);
+  auto loss = divergence + fit.surrogate;
+  if (run.physics) loss = loss + run.physics->batch_term(*run.model, training_decoder(run), prior, divergence, epoch);
+  return {loss, fit.mse};
+}
+
 // One pass over the training set in a fresh seeded order. With several
 // processes, every process draws the same order and takes its slice of each
 // batch. Returns the mean loss, or nullopt if interrupted.
@@ -231,13 +287,14 @@ std::optional<double> train_epoch(Run& run, int epoch, Clock::time_point run_sta
     std::vector<std::int64_t> rows;
     for (std::size_t i = mine_first; i < mine_last; ++i) rows.push_back(static_cast<std::int64_t>(train[order[i]]));
     const auto x = run.tensors.frames(torch::tensor(rows, torch::kInt64));
+    // Every rank draws the whole batch's prior samples (the same, from the
+    // same generator) and takes its share, as it does with the frames.
+    const auto prior = run.sinkhorn ? run.sinkhorn->prior_sample(run.rng, static_cast<std::int64_t>(global))
+                                          .slice(0, static_cast<std::int64_t>(mine_first - first),
+                                                 static_cast<std::int64_t>(mine_last - first))
+                                    : torch::Tensor();
     run.optimizer->zero_grad();
-    const auto z = encode(run, x);
-    const auto reconstruction = decode(run, z);
-    const auto mse = torch::mse_loss(reconstruction, x);
-    auto local_loss =
-        run.physics ? mse + run.physics->batch_term(*run.model, training_decoder(run), z, mse, epoch) : mse;
-    if (!run.loss_terms.empty()) local_loss = local_loss + extra_loss(run, x, reconstruction, z, epoch);
+    const auto [local_loss, mse] = run.sinkhorn ? sinkhorn_loss(run, x, prior, epoch) : autoencoder_loss(run, x, epoch);
     const double share = static_cast<double>(rows.size()) / static_cast<double>(global);
     const auto loss = run.communicator ? local_loss * share : local_loss;
     double value = mse.item<double>();
@@ -246,9 +303,10 @@ std::optional<double> train_epoch(Run& run, int epoch, Clock::time_point run_sta
       run.communicator->allreduce_sum(total);
       value = total[0].item<double>();
     }
-    if (!std::isfinite(value))
+    if (!std::isfinite(value) || (run.sinkhorn && !std::isfinite(local_loss.item<double>())))
       throw TrainingDivergedError("epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
-                                  ": the loss is not finite (" + std::to_string(value) + "); stopped. " +
+                                  ": the loss is not finite (" + std::to_string(local_loss.item<double>()) +
+                                  "); stopped. " +
                                   (run.state.epoch > 0 ? "The last good checkpoint is kept: " + run.last_path
                                                        : std::string("No checkpoint was written.")) +
                                   " (try a lower --lr)");
@@ -289,7 +347,19 @@ struct Validation {
   double rmsd = 0;  // Å
   double bond_rmsd = std::nan("");
   double stretched_bonds = std::nan("");  // percent
+  double sinkhorn = std::nan("");         // --trainer sinkhorn: decoded prior samples against the frames
 };
+
+// The Sinkhorn trainer's validation divergence, against an evenly spread
+// subset of at most SinkhornTraining::kMaxValidationFrames frames.
+double validation_divergence(Run& run) {
+  auto rows = run.tensors.valid_indices;
+  const std::int64_t n = rows.size(0), most = SinkhornTraining::kMaxValidationFrames;
+  if (n > most)
+    rows = rows.index_select(0, torch::linspace(0, static_cast<double>(n - 1), most).round().to(torch::kInt64));
+  return run.sinkhorn->validation_divergence([&run](const torch::Tensor& z) { return run.model->decode(z); },
+                                             run.tensors.frames(rows), run.options.batch_size);
+}
 
 // Validation in eval mode: BatchNorm uses (and does not update) its running
 // statistics. Means over the validation structures.
@@ -319,6 +389,7 @@ Validation validate(Run& run) {
     v.bond_rmsd = bond_sum / frames;
     v.stretched_bonds = 100.0 * stretched_sum / (frames * static_cast<double>(run.geometry->bond_count()));
   }
+  if (run.sinkhorn) v.sinkhorn = validation_divergence(run);
   return v;
 }
 
@@ -431,6 +502,10 @@ void resume(Run& run) {
                      ", but this run asks for '" + run.options.model.architecture + "', " +
                      std::to_string(run.options.model.atoms) + " atoms, latent " +
                      std::to_string(run.options.model.latent_dim));
+  const std::string saved_trainer = loaded.state.options.value("trainer", std::string("autoencoder"));
+  if (saved_trainer != run.options.trainer)
+    throw InputError(run.last_path + ": the run was trained with --trainer " + saved_trainer +
+                     "; resume it with the same trainer (this run asks for --trainer " + run.options.trainer + ")");
   run.state = loaded.state;
   run.model = loaded.model;
   rng_from_string(run.rng, run.state.rng_state);
@@ -459,7 +534,7 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
                      " training frames; at least 2 are needed (batch normalisation)");
   options.model.atoms = static_cast<std::int64_t>(run.dataset.atom_count());
   load_frames(run);
-  run.bf16 = resolve_precision(options.precision) == "bf16";
+  run.bf16 = use_bf16(options.precision);
   if (options.precision != "fp32")
     run.message(std::string("precision: ") + (run.bf16 ? "bf16" : "fp32") + " (--precision " + options.precision +
                 "; this CPU " + (cpu_has_native_bf16() ? "computes bf16 natively" : "has no native bf16") + ")");
@@ -526,6 +601,12 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     run.physics = std::make_unique<InterpolationPhysics>(make_interpolation_energy(run.first_frame, options.physics),
                                                          options.physics);
   }
+  if (options.trainer == "sinkhorn") {
+    run.message("trainer: sinkhorn (blur " + std::to_string(options.sinkhorn.blur) + ", scaling " +
+                std::to_string(options.sinkhorn.scaling) +
+                "): the decoder learns from latent samples of N(0, I); the encoder learns to invert it");
+    run.sinkhorn = std::make_unique<SinkhornTraining>(options.sinkhorn, run.state.model.latent_dim, options.seed);
+  }
   set_up_geometry(run);
   if (run.dataset.valid_indices.empty())
     run.message("warning: " + options.dataset +
@@ -575,7 +656,10 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     record.epoch = epoch;
     record.train_loss = *train_loss;
     record.valid_mse = validation.mse;
-    record.valid_loss = validation.mse;
+    record.valid_sinkhorn = validation.sinkhorn;
+    // The loss that chooses the best checkpoint: the trainer's own.
+    const double valid_base = run.sinkhorn ? validation.sinkhorn : validation.mse;
+    record.valid_loss = valid_base;
     record.valid_rmsd = validation.rmsd;
     record.valid_bond_rmsd = validation.bond_rmsd;
     record.valid_stretched_bonds = validation.stretched_bonds;
@@ -589,7 +673,8 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
       record.physics_scale = run.physics->last_weight();
       // Python molearn's validation loss with physics: log(MSE) + w log(mean E).
       if (has_validation && record.physics_active && record.valid_energy > 0)
-        record.valid_loss = std::log(validation.mse) + record.physics_scale * std::log(record.valid_energy);
+        record.valid_loss =
+            std::log(std::max(valid_base, 1e-12)) + record.physics_scale * std::log(record.valid_energy);
       // The validation loss changes meaning when physics starts: the best
       // checkpoint is chosen among physics epochs from then on.
       if (epoch == run.options.physics.start_epoch) run.state.best_epoch = 0;
@@ -597,7 +682,9 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     record.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     record.frames_per_second = static_cast<double>(run.tensors.train_indices.size(0)) / record.seconds;
     // Without validation frames the training loss chooses the best epoch.
-    const double selection_loss = has_validation ? record.valid_loss : record.train_loss;
+    const double selection_loss = has_validation ? record.valid_loss
+                                  : run.sinkhorn ? record.loss_terms.at("sinkhorn")
+                                                 : record.train_loss;
     record.improved = run.state.best_epoch == 0 || selection_loss < run.state.best_valid_loss;
     run.state.epoch = epoch;
     if (record.improved) {
@@ -623,10 +710,13 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
   result.best_epoch = run.state.best_epoch;
   result.best_valid_loss = run.state.best_valid_loss;
   result.has_validation = run.tensors.valid_indices.size(0) > 0;
+  const std::string base = run.sinkhorn ? "Sinkhorn divergence" : "MSE";
+  result.selection = result.has_validation ? "valid " + base : "training " + (run.sinkhorn ? base : "loss");
   for (const auto& record : run.state.history)
     if (record.at("epoch").get<int>() == run.state.best_epoch && record.contains("valid_rmsd")) {
       result.best_valid_rmsd = record.at("valid_rmsd");
-      result.best_by_physics = record.value("valid_mse", record.at("valid_loss")) != record.at("valid_loss");
+      result.best_by_physics = record.value("physics_active", false);
+      if (result.best_by_physics) result.selection = "log valid " + base + " + scale x log energy";
     }
   return result;
 }

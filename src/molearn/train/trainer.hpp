@@ -37,6 +37,9 @@ struct EpochRecord {
   // field knows.
   double valid_bond_rmsd = std::nan("");
   double valid_stretched_bonds = std::nan("");
+  // --trainer sinkhorn: the Sinkhorn divergence between structures decoded
+  // from fixed prior samples and the validation frames (NaN otherwise).
+  double valid_sinkhorn = std::nan("");
   // Mean over the epoch's batches of each extra loss term (unweighted).
   std::map<std::string, double> loss_terms;
 
@@ -69,7 +72,8 @@ struct TrainResult {
   int best_epoch = 0;
   bool has_validation = true;  // false: best_* are of the training loss, best_valid_rmsd NaN
   double best_valid_loss = 0;
-  bool best_by_physics = false;           // best_valid_loss is log(MSE) + scale * log(mean E)
+  bool best_by_physics = false;           // best_valid_loss is log(MSE or divergence) + scale * log(mean E)
+  std::string selection;                  // what best_valid_loss is, e.g. "valid MSE", "training loss"
   double best_valid_rmsd = std::nan("");  // Å
   std::string best_checkpoint;
   std::string last_checkpoint;
