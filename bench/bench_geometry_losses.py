@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Geometry-aware training: how chemically valid are the decoded structures?
+"""Geometry-aware training and the model table: how chemically valid are the
+decoded structures?
 
-Trains the same model on one dataset with several loss settings (same seed,
-epochs and batch size) and measures, for the best checkpoint of each:
+Trains on one dataset with several settings (loss terms, models, trainers;
+same seed, epochs and batch size) and measures, for the best checkpoint of
+each:
 
   - the validation RMSD (Å) and the validation reconstructions' bonds against
     the force field's lengths (RMS deviation, % off by > 0.1 Å), from log.jsonl;
@@ -16,6 +18,10 @@ epochs and batch size) and measures, for the best checkpoint of each:
         [--epochs 24] [--batch-size 16] [--seeds 1] [--threads 2] \\
         --frames TRAJ [--top TOP] [--atoms N,CA,CB,C,O] \\
         [--config "mse:" --config "local10:--local-weight 10" ...]
+
+The model table: --config "foldingnet:--model foldingnet"
+--config "small-foldingnet:--model small-foldingnet" --config "conv1d:--model conv1d"
+--config "foldingnet, Sinkhorn trainer:--trainer sinkhorn".
 
 --frames/--top/--atoms name the trajectory the dataset was prepared from, as
 the reference (the dataset's own frames in Å).
@@ -54,7 +60,7 @@ def summary(path, metrics, top=None, atoms=None):
     if atoms:
         args += ["--atoms", atoms]
     doc = json.loads(molearn(*args))
-    return {s["name"]: s["mean"] for s in doc["summary"]}
+    return {name: column["mean"] for name, column in doc["summary"].items()}
 
 
 def structure_row(path, top=None, atoms=None):
@@ -67,7 +73,9 @@ def best_record(log_path):
     with open(log_path) as f:
         log = [json.loads(line) for line in f if line.strip()]
     best = [r for r in log if r["improved"]][-1]
-    return best, sum(r["seconds"] for r in log)
+    # Training speed: the median epoch, so that a first epoch's set-up does not count.
+    speeds = sorted(r["frames_per_second"] for r in log)
+    return best, sum(r["seconds"] for r in log), speeds[len(speeds) // 2]
 
 
 def main():
@@ -95,14 +103,15 @@ def main():
                 molearn("train", args.dataset, "-o", out, "--epochs", str(args.epochs), "--batch-size",
                         str(args.batch_size), "--seed", str(seed), "--threads", str(args.threads), "--patience", "0",
                         *extra.split())
-                best, seconds = best_record(os.path.join(out, "log.jsonl"))
+                best, seconds, speed = best_record(os.path.join(out, "log.jsonl"))
                 ckpt = os.path.join(out, "best.ckpt")
                 recon, path = os.path.join(tmp, "recon.pdb"), os.path.join(tmp, "path.pdb")
                 molearn("generate", ckpt, "--reconstruct", "-o", recon)
                 molearn("generate", ckpt, "--interpolate", f"0,{last}", "--steps", "12", "-o", path)
                 row = {"label": label, "seed": seed, "epoch": best["epoch"], "valid_rmsd": best.get("valid_rmsd"),
                        "valid_bonds": best.get("valid_bond_rmsd"), "valid_off": best.get("valid_stretched_bonds"),
-                       "recon": structure_row(recon), "path": structure_row(path), "seconds": seconds}
+                       "recon": structure_row(recon), "path": structure_row(path), "seconds": seconds,
+                       "frames_per_second": speed}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
 
@@ -115,12 +124,12 @@ def main():
           f"Ramachandran-favoured {f(reference['rama'], 1)} %\n")
     print("| losses | seed | best epoch | valid RMSD (Å) | valid bonds RMS (Å) | valid bonds off > 0.1 Å (%) "
           "| reconstructions: D residues | path: bonds RMS (Å) | path: D residues | path: Rama-favoured (%) "
-          "| training time (s) |")
-    print("|" + "---|" * 11)
+          "| training time (s) | frames/s |")
+    print("|" + "---|" * 12)
     for r in rows:
         print(f"| {r['label']} | {r['seed']} | {r['epoch']} | {f(r['valid_rmsd'])} | {f(r['valid_bonds'])} "
               f"| {f(r['valid_off'], 1)} | {f(r['recon']['d'], 1)} | {f(r['path']['bonds'])} | {f(r['path']['d'], 1)} "
-              f"| {f(r['path']['rama'], 1)} | {r['seconds']:.0f} |")
+              f"| {f(r['path']['rama'], 1)} | {r['seconds']:.0f} | {r['frames_per_second']:.1f} |")
 
 
 if __name__ == "__main__":

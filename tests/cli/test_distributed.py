@@ -11,7 +11,6 @@ though both are right. So FoldingNet is compared on what is deterministic:
 the first epoch with the whole training set as one global batch (forward
 pass with cross-process batch statistics, loss, all-reduced gradients).
 """
-import json
 import os
 import socket
 import subprocess

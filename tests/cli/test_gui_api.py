@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
-from molearn_testing import Checks, molearn_bin, run, source_dir, temp_dir, train_small_model  # noqa: E402
+from molearn_testing import Checks, molearn_bin, run, temp_dir, train_small_model  # noqa: E402
 
 checks = Checks("gui api")
 
@@ -140,7 +140,7 @@ with temp_dir() as tmp:
                          f"{path} is sent uncompressed to a browser that accepts br "
                          f"(Content-Encoding: {res.getheader('Content-Encoding')})")
         status, _, body = api.get("/api/nothing")
-        checks.check(status == 404 and "error" in json.loads(body), f"unknown API path: 404 with a JSON message")
+        checks.check(status == 404 and "error" in json.loads(body), "unknown API path: 404 with a JSON message")
         status, _, body = api.get("/api/info", headers={"Host": "evil.example:8050"})
         checks.check(status == 403, f"a foreign Host header (DNS rebinding) is refused ({status})")
 
@@ -211,7 +211,7 @@ with temp_dir() as tmp:
                      np.allclose(lc["points"][-1], b), f"a least-cost path over the error map ({status})")
         status, doc = api.json("POST", "/api/path", {"waypoints": [{"frame": 0}, {"frame": 5}], "steps": 5,
                                                      "landscape": "drift", "grid": 12})
-        checks.check(status == 409 and "drift" in doc["error"], f"least-cost over a map not computed: 409")
+        checks.check(status == 409 and "drift" in doc["error"], "least-cost over a map not computed: 409")
         with open(reference_pdb) as f:
             first_model = f.read().split("ENDMDL")[0] + "ENDMDL\nEND\n"
         status, up = api.json("POST", "/api/path", {"waypoints": [{"pdb": first_model}, {"frame": 5}], "steps": 4})

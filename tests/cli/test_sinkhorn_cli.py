@@ -36,8 +36,11 @@ with temp_dir() as tmp:
     keys = ("train_loss", "train_sinkhorn", "valid_sinkhorn", "valid_loss", "valid_rmsd")
     checks.check(len(log) == EPOCHS and all(all(k in r for k in keys) for r in log),
                  f"log.jsonl has the divergence of training and validation every epoch: {sorted(log[0])}")
-    checks.check(all(r["valid_loss"] == r["valid_sinkhorn"] for r in log),
-                 "the validation divergence chooses the best checkpoint")
+    best = [r["epoch"] for r in log if r["improved"]][-1]
+    lowest = min(log, key=lambda r: r["valid_sinkhorn"])["epoch"]
+    checks.check(all(r["valid_loss"] == r["valid_sinkhorn"] for r in log) and best == lowest,
+                 f"the validation divergence chooses the best checkpoint: best epoch {best}, lowest divergence at "
+                 f"epoch {lowest}")
     first, last = log[0], log[-1]
     checks.check(last["train_sinkhorn"] < 0.7 * first["train_sinkhorn"] and
                  last["valid_sinkhorn"] < 0.7 * first["valid_sinkhorn"],
@@ -47,10 +50,12 @@ with temp_dir() as tmp:
                  f"the encoder learns to invert the decoder: valid RMSD {first['valid_rmsd']:.2f} -> "
                  f"{last['valid_rmsd']:.2f} A")
 
-    # Two epochs, then --resume to four: the same samples, the same run.
+    # Two epochs, then --resume to four, without repeating --seed: the run's
+    # own seed and generator state come from the checkpoint; the same run.
     resumed = os.path.join(tmp, "resumed")
     run(*train_args(data, resumed, 2))
-    code, out, err = run(*train_args(data, resumed, 4, "--resume"))
+    code, out, err = run("train", data, "-o", resumed, "--epochs", "4", "--threads", "1", "--batch-size", "8",
+                         "--trainer", "sinkhorn", "--resume")
     again = read_log(resumed)
     same = len(again) == 4 and all(a["train_sinkhorn"] == b["train_sinkhorn"] and
                                         a["valid_loss"] == b["valid_loss"] for a, b in zip(again, log))
@@ -59,6 +64,9 @@ with temp_dir() as tmp:
     code, out, err = run("train", data, "-o", resumed, "--epochs", "5", "--resume", expect_ok=False)
     checks.check(code == 2 and "--trainer sinkhorn" in err,
                  f"resuming with another trainer is refused: exit {code} {err.strip()[:160]}")
+    code, out, err = run(*train_args(data, resumed, 5, "--resume", "--sinkhorn-blur", "0.1"), expect_ok=False)
+    checks.check(code == 2 and "--sinkhorn-blur" in err,
+                 f"resuming with another blur is refused: exit {code} {err.strip()[:160]}")
 
     # generate --sample: prior samples, reproducible by seed.
     best = os.path.join(straight, "best.ckpt")
@@ -86,6 +94,7 @@ with temp_dir() as tmp:
         ("scaling 1", ["--sinkhorn-scaling", "1"], "--sinkhorn-scaling"),
         ("blur 0", ["--sinkhorn-blur", "0"], "--sinkhorn-blur"),
         ("an unknown trainer", ["--trainer", "gan"], "--trainer"),
+        ("data-parallel training", ["--world-size", "2", "--rank", "0"], "data-parallel"),
     ]:
         out_dir = os.path.join(tmp, "refused")
         code, out, err = run(*train_args(data, out_dir, 1, *extra), expect_ok=False)

@@ -2,7 +2,6 @@
 killed with SIGKILL and resumed continues exactly as an uninterrupted run,
 generation, and bad input for train/generate.
 """
-import json
 import os
 import shutil
 import signal

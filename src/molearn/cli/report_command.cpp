@@ -182,8 +182,10 @@ ReportSection curves_section(const RunAnalysis& run) {
     s.notes.push_back(
         "Sinkhorn trainer: the decoder learns to turn latent points drawn from N(0, I) into structures; the "
         "divergence compares a batch of such decoded samples with the frames (0 for identical distributions) and, "
-        "on the validation frames, chooses the best checkpoint. The loss curves above are the encoder's: it "
-        "learns to invert the decoder, so that the data can be placed on the latent map.");
+        "on the validation frames, chooses the best checkpoint. The two curves compare clouds of different "
+        "sizes (a batch; up to 512 validation frames), whose finite-sample biases differ: their gap is not a "
+        "generalisation gap. The loss curves above are the encoder's: it learns to invert the decoder, so that "
+        "the data can be placed on the latent map.");
   }
   // The physics epochs' selection loss: neither the MSE nor the divergence.
   std::vector<double> selection(log.epoch.size(), std::nan(""));

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace molearn {
 
@@ -22,6 +23,14 @@ struct ModelConfig {
   double channel_growth = 1.5;
   std::int64_t residual_blocks = 0;  // extra residual blocks per level
   double dropout = 0.0;
+
+  // The atoms' names in dataset order (filled in by the trainer), for models
+  // that encode atom identity (siren's one-hot atom encoding). Empty: none.
+  std::vector<std::string> atom_names;
+
+  // siren (Python molearn's SIREN / gradient origin network)
+  std::int64_t siren_hidden = 512;  // width of the three hidden sine layers
+  double siren_w0 = 30;             // frequency of the sine activations (SIREN's omega_0)
 
   nlohmann::json to_json() const;
   // Throws InputError on missing or invalid fields.

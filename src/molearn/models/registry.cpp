@@ -5,6 +5,7 @@
 #include "molearn/models/autoencoder.hpp"
 #include "molearn/models/conv1d_autoencoder.hpp"
 #include "molearn/models/foldingnet.hpp"
+#include "molearn/models/siren.hpp"
 #include "molearn/models/small_foldingnet.hpp"
 
 namespace molearn {
@@ -17,6 +18,7 @@ struct Registry {
       {"foldingnet", [](const ModelConfig& c) -> Autoencoder { return FoldingNet(c); }},
       {"conv1d", [](const ModelConfig& c) -> Autoencoder { return Conv1dAutoencoder(c); }},
       {"small-foldingnet", [](const ModelConfig& c) -> Autoencoder { return SmallFoldingNet(c); }},
+      {"siren", [](const ModelConfig& c) -> Autoencoder { return Siren(c); }},
   };
 };
 

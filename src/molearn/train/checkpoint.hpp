@@ -30,6 +30,9 @@ struct CheckpointState {
   int epochs_without_improvement = 0;
   std::string rng_state;                             // the shuffling generator (std::mt19937_64, text)
   nlohmann::json history = nlohmann::json::array();  // one EpochRecord JSON per epoch
+  // TrainOptions::trainer of the run ("autoencoder" for checkpoints written
+  // before there was a choice).
+  std::string trainer() const { return options.value("trainer", std::string("autoencoder")); }
 };
 
 // Writes `state`, the model's parameters and buffers, the optimiser's state

@@ -8,12 +8,12 @@
 
 #include "molearn/analysis/latent_grid.hpp"
 #include "molearn/core/error.hpp"
-#include "molearn/core/random.hpp"
 #include "molearn/data/dataset_file.hpp"
 #include "molearn/io/trajectory_writer.hpp"
 #include "molearn/train/autocast_model.hpp"
 #include "molearn/train/checkpoint.hpp"
 #include "molearn/train/precision.hpp"
+#include "molearn/train/sinkhorn_training.hpp"
 #include "molearn/train/tensor_dataset.hpp"
 
 namespace molearn {
@@ -73,16 +73,14 @@ torch::Tensor interpolation(const GenerateOptions& options, const LoadedCheckpoi
 // Latent points from the prior of a Sinkhorn-trained model, drawn as the
 // trainer draws them.
 torch::Tensor prior_samples(const GenerateOptions& options, const LoadedCheckpoint& loaded) {
-  const std::string trainer = loaded.state.options.value("trainer", std::string("autoencoder"));
+  const std::string trainer = loaded.state.trainer();
   if (trainer != "sinkhorn")
     throw InputError(options.checkpoint +
                      ": --sample needs a model trained with --trainer sinkhorn, whose decoder "
                      "learnt to turn samples of N(0, I) into structures; this one was trained with --trainer " +
                      trainer + " (use --latent, --interpolate, or 'molearn scan' to find latent points)");
   std::mt19937_64 rng(options.seed);
-  const std::int64_t dim = loaded.state.model.latent_dim;
-  const std::vector<double> values = standard_normals(static_cast<std::size_t>(options.sample * dim), rng);
-  return torch::tensor(values, torch::kFloat64).reshape({options.sample, dim}).to(torch::kFloat32);
+  return standard_normal_latents(rng, options.sample, loaded.state.model.latent_dim);
 }
 
 struct Reconstruction {

@@ -5,6 +5,7 @@
 #include "molearn/core/error.hpp"
 #include "molearn/physics/energy_loss_torch.hpp"
 #include "molearn/physics/torch_forcefield.hpp"
+#include "molearn/train/eval_mode_scope.hpp"
 
 namespace molearn {
 
@@ -55,9 +56,8 @@ torch::Tensor InterpolationPhysics::batch_term(torch::nn::Module& model, const D
     mean_energy = robust_mean_energy(energy_(decode(interpolated)));
   } else {
     const torch::NoGradGuard no_grad;
-    model.eval();
+    const EvalModeScope eval_mode(model);
     mean_energy = robust_mean_energy(energy_(decode(interpolated)));
-    model.train();
   }
   const double energy = mean_energy.item<double>();
   if (std::isfinite(energy)) {

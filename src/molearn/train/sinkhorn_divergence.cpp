@@ -55,13 +55,18 @@ double largest_change(const Potentials& p, const Potentials& q) {
   return change;
 }
 
-// The iterations after the annealing, at the final temperature, stop when
-// no potential moves by more than this fraction of it (the transport plan's
-// marginals are then right to about that fraction). The clouds of a batch
-// are small (tens of points), so converging costs little and makes the loss
-// and its gradient those of the divergence, not of a truncation.
+// At each temperature the updates repeat until no potential moves by more
+// than this fraction of the temperature (the plan's marginals are then right
+// to about that fraction), at most kIterationsPerTemperature times, and
+// kFinalIterations times at the last one. Converging at every temperature
+// matters: from unsettled potentials, Sinkhorn at a small blur can take
+// thousands of iterations (geomloss's one update per temperature leaves
+// them unsettled). Near-ties between two matchings of a batch can still
+// need more than the cap: the report says so. A batch holds tens of points,
+// so an iteration costs microseconds.
 constexpr double kTolerance = 1e-5;
-constexpr int kMaxFinalIterations = 1000;
+constexpr int kIterationsPerTemperature = 50;
+constexpr int kFinalIterations = 1000;
 
 void check(const torch::Tensor& x, const torch::Tensor& y, const SinkhornOptions& o) {
   if (x.dim() != 2 || y.dim() != 2 || x.size(0) == 0 || y.size(0) == 0)
@@ -77,8 +82,13 @@ void check(const torch::Tensor& x, const torch::Tensor& y, const SinkhornOptions
 
 }  // namespace
 
-torch::Tensor sinkhorn_divergence(const torch::Tensor& x, const torch::Tensor& y, const SinkhornOptions& options) {
+torch::Tensor sinkhorn_divergence(const torch::Tensor& x, const torch::Tensor& y, const SinkhornOptions& options,
+                                  SinkhornReport* report) {
   check(x, y, options);
+  // An infinite cost would make the starting temperature infinite and the
+  // annealing endless.
+  if (!torch::isfinite(x).all().item<bool>() || !torch::isfinite(y).all().item<bool>())
+    return torch::full({}, std::nan(""), x.options().requires_grad(false));
   const auto x64 = x.to(torch::kFloat64), y64 = y.to(torch::kFloat64);
   const auto f64 = x64.options().requires_grad(false);
   const auto log_a = torch::full({x.size(0)}, -std::log(static_cast<double>(x.size(0))), f64);
@@ -97,18 +107,21 @@ torch::Tensor sinkhorn_divergence(const torch::Tensor& x, const torch::Tensor& y
     const double diameter_cost =
         std::max({c.xy.max().item<double>(), c.xx.max().item<double>(), c.yy.max().item<double>()});
     double eps = std::max(2 * diameter_cost, final_eps);
-    p = {softmin(eps, c.xy, log_b), softmin(eps, c.yx, log_a), softmin(eps, c.xx, log_a),
-         softmin(eps, c.yy, log_b)};
-    while (eps > final_eps) {
+    p = {softmin(eps, c.xy, log_b), softmin(eps, c.yx, log_a), softmin(eps, c.xx, log_a), softmin(eps, c.yy, log_b)};
+    SinkhornReport done;
+    for (;;) {
+      const bool last = eps <= final_eps;
+      done = {};
+      while (done.final_iterations < (last ? kFinalIterations : kIterationsPerTemperature) && !done.converged) {
+        Potentials next = update(p, c, log_a, log_b, eps);
+        done.converged = largest_change(p, next) < kTolerance * eps;
+        p = std::move(next);
+        ++done.final_iterations;
+      }
+      if (last) break;
       eps = std::max(eps * options.scaling * options.scaling, final_eps);
-      p = update(p, c, log_a, log_b, eps);
     }
-    for (int i = 0; i < kMaxFinalIterations; ++i) {
-      Potentials next = update(p, c, log_a, log_b, final_eps);
-      const double change = largest_change(p, next);
-      p = std::move(next);
-      if (change < kTolerance * final_eps) break;
-    }
+    if (report) *report = done;
   }
   // One more update with gradient, each potential from the converged (and
   // constant) others, and each cost with the gradient of its own side only:

@@ -8,7 +8,7 @@
 
 #include <torch/torch.h>
 
-#include "molearn/train/train_options.hpp"
+#include "molearn/train/sinkhorn_options.hpp"
 
 namespace molearn {
 
@@ -19,6 +19,16 @@ namespace molearn {
 // converged dual, as geomloss computes it). Computed in float64; returns a
 // scalar of x's dtype. Throws InputError for empty clouds, mismatched
 // dimensions or options out of range.
-torch::Tensor sinkhorn_divergence(const torch::Tensor& x, const torch::Tensor& y, const SinkhornOptions& options = {});
+// How the iterations went: at the final temperature, how many ran and
+// whether the potentials settled (else the value is that of the last one).
+struct SinkhornReport {
+  int final_iterations = 0;
+  bool converged = false;
+};
+
+// Clouds with a NaN or infinite coordinate give NaN at once (a diverged
+// decoder's output: the caller's non-finite loss check names it).
+torch::Tensor sinkhorn_divergence(const torch::Tensor& x, const torch::Tensor& y, const SinkhornOptions& options = {},
+                                  SinkhornReport* report = nullptr);
 
 }  // namespace molearn

@@ -11,9 +11,13 @@ namespace molearn {
 SinkhornTraining::SinkhornTraining(const SinkhornOptions& options, std::int64_t latent_dim, std::uint64_t seed)
     : options_(options), latent_dim_(latent_dim), seed_(seed) {}
 
+torch::Tensor standard_normal_latents(std::mt19937_64& rng, std::int64_t count, std::int64_t dim) {
+  const std::vector<double> values = standard_normals(static_cast<std::size_t>(count * dim), rng);
+  return torch::tensor(values, torch::kFloat64).reshape({count, dim}).to(torch::kFloat32);
+}
+
 torch::Tensor SinkhornTraining::prior_sample(std::mt19937_64& rng, std::int64_t count) const {
-  const std::vector<double> values = standard_normals(static_cast<std::size_t>(count * latent_dim_), rng);
-  return torch::tensor(values, torch::kFloat64).reshape({count, latent_dim_}).to(torch::kFloat32);
+  return standard_normal_latents(rng, count, latent_dim_);
 }
 
 torch::Tensor SinkhornTraining::divergence(const Model& decode, const torch::Tensor& prior,

@@ -22,6 +22,10 @@
 
 namespace molearn {
 
+// `count` latent points [count, dim] from N(0, I), drawn from `rng`: what the
+// trainer decodes and what `generate --sample` decodes.
+torch::Tensor standard_normal_latents(std::mt19937_64& rng, std::int64_t count, std::int64_t dim);
+
 class SinkhornTraining {
  public:
   using Model = std::function<torch::Tensor(const torch::Tensor&)>;

@@ -1,6 +1,7 @@
 #include "molearn/train/torchscript_source.hpp"
 
 #include <cmath>
+#include <iomanip>
 #include <sstream>
 #include <vector>
 
@@ -147,12 +148,53 @@ std::string small_foldingnet_source(const ModelConfig& c) {
          folding_decoder_source(c, {1, s0, 8 * s0});
 }
 
+// Mirrors SirenImpl (models/siren.hpp). The encoding's gradient step is
+// written out by hand (the chain rule through the four layers) rather than
+// with torch.autograd.grad: an exported model is for inference, where
+// callers run it under no_grad, and hand-written it is an independent check
+// of the C++ model's autograd (tests/oracle/test_torch_export.py).
+std::string siren_source(const ModelConfig& c) {
+  std::ostringstream w0_text;
+  w0_text << std::setprecision(17) << c.siren_w0;
+  const std::string w0 = "float(" + w0_text.str() + ")";
+  std::ostringstream s;
+  s << "def siren_input(self, z):\n"
+    << "    b = z.size(0)\n"
+    << "    e = self.encoding.unsqueeze(0).expand(b, " << c.atoms << ", self.encoding.size(1))\n"
+    << "    return torch.cat([e, z.unsqueeze(1).expand(b, " << c.atoms << ", " << c.latent_dim << ")], 2)\n\n"
+    << "def decode(self, z):\n"
+    << "    h = self.siren_input(z)\n";
+  for (int l = 1; l <= 3; ++l)
+    s << "    h = torch.sin(" << w0 << " * torch.linear(h, self.decoder__layer" << l << "__weight, self.decoder__layer"
+      << l << "__bias))\n";
+  s << "    return torch.linear(h, self.decoder__layer4__weight, self.decoder__layer4__bias).permute(0, 2, 1)\n\n"
+    << "def encode(self, x):\n"
+    << "    h0 = self.siren_input(torch.zeros(x.size(0), " << c.latent_dim << ", dtype=x.dtype))\n"
+    << "    a1 = torch.linear(h0, self.decoder__layer1__weight, self.decoder__layer1__bias)\n"
+    << "    s1 = torch.sin(" << w0 << " * a1)\n"
+    << "    a2 = torch.linear(s1, self.decoder__layer2__weight, self.decoder__layer2__bias)\n"
+    << "    s2 = torch.sin(" << w0 << " * a2)\n"
+    << "    a3 = torch.linear(s2, self.decoder__layer3__weight, self.decoder__layer3__bias)\n"
+    << "    s3 = torch.sin(" << w0 << " * a3)\n"
+    << "    y = torch.linear(s3, self.decoder__layer4__weight, self.decoder__layer4__bias)\n"
+    // d/dy of each structure's mean over atoms of |y - x|^2
+    << "    g = 2.0 * (y - x.permute(0, 2, 1)) / " << c.atoms << ".0\n"
+    << "    g = torch.matmul(g, self.decoder__layer4__weight) * " << w0 << " * torch.cos(" << w0 << " * a3)\n"
+    << "    g = torch.matmul(g, self.decoder__layer3__weight) * " << w0 << " * torch.cos(" << w0 << " * a2)\n"
+    << "    g = torch.matmul(g, self.decoder__layer2__weight) * " << w0 << " * torch.cos(" << w0 << " * a1)\n"
+    << "    g = torch.matmul(g, self.decoder__layer1__weight)\n"
+    // z reaches every atom's input: its gradient is the sum over atoms
+    << "    return -g.narrow(2, self.encoding.size(1), " << c.latent_dim << ").sum(1)\n";
+  return s.str();
+}
+
 }  // namespace
 
 std::string torchscript_source(const ModelConfig& config) {
   if (config.architecture == "conv1d") return conv1d_source(config);
   if (config.architecture == "foldingnet") return foldingnet_source(config);
   if (config.architecture == "small-foldingnet") return small_foldingnet_source(config);
+  if (config.architecture == "siren") return siren_source(config);
   throw InputError("export of '" + config.architecture + "' models is not available yet");
 }
 

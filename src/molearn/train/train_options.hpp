@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "molearn/models/model_config.hpp"
+#include "molearn/train/sinkhorn_options.hpp"
 
 namespace molearn {
 
@@ -72,24 +73,6 @@ struct GeometryLossOptions {
   int start_epoch = 0;
 
   bool enabled() const { return bonded_weight > 0 || local_weight > 0 || nonlocal_weight > 0 || dihedral_weight > 0; }
-  nlohmann::json to_json() const;
-};
-
-// The Sinkhorn trainer (--trainer sinkhorn; Python molearn's
-// Sinkhorn_Trainer): the decoder learns to turn latent points drawn from a
-// standard normal distribution into the data, by the Sinkhorn divergence
-// (train/sinkhorn_divergence.hpp) between a batch of decoded samples and
-// the batch of frames.
-struct SinkhornOptions {
-  // The entropic blur, in the dataset's scaled units: the final temperature
-  // is blur^2. Smaller is closer to the Wasserstein-2 distance. Python
-  // molearn's (geomloss's p=2, blur=0.05).
-  double blur = 0.05;
-  // The temperature falls from the clouds' squared diameter to blur^2 by
-  // scaling^2 per iteration (epsilon-scaling, geomloss's default 0.5);
-  // iterations then continue at blur^2 until converged.
-  double scaling = 0.5;
-
   nlohmann::json to_json() const;
 };
 

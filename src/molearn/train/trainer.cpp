@@ -20,6 +20,7 @@
 #include "molearn/train/autocast_model.hpp"
 #include "molearn/train/checkpoint.hpp"
 #include "molearn/train/distributed.hpp"
+#include "molearn/train/eval_mode_scope.hpp"
 #include "molearn/train/geometry_loss_torch.hpp"
 #include "molearn/train/interpolation_energy.hpp"
 #include "molearn/train/loss_terms.hpp"
@@ -50,7 +51,9 @@ nlohmann::json EpochRecord::to_json() const {
     j["valid_bond_rmsd"] = valid_bond_rmsd;
     j["valid_stretched_bonds"] = valid_stretched_bonds;
   }
+  if (std::isfinite(train_sinkhorn)) j["train_sinkhorn"] = train_sinkhorn;
   if (std::isfinite(valid_sinkhorn)) j["valid_sinkhorn"] = valid_sinkhorn;
+  if (selection_by_physics) j["selection_by_physics"] = true;
   for (const auto& [name, value] : loss_terms) j["train_" + name] = value;
   return j;
 }
@@ -95,6 +98,12 @@ void check_options(const TrainOptions& o) {
       throw InputError("--sinkhorn-scaling must be in (0, 1), got " + std::to_string(o.sinkhorn.scaling));
     // The geometry terms compare a reconstruction with its input; the
     // Sinkhorn trainer's decoder makes samples that have no input to match.
+    // The divergence of a batch is not the sum of its slices' divergences:
+    // data-parallel training needs the decoded samples gathered from every
+    // rank first, which is not written yet.
+    if (o.distributed.world_size > 1)
+      throw InputError("--trainer sinkhorn does not run data-parallel yet (--world-size " +
+                       std::to_string(o.distributed.world_size) + "); train it in one process");
     if (o.geometry.enabled() || !o.loss_terms.empty())
       throw InputError(
           "--trainer sinkhorn does not take geometry loss terms (--bonded-weight, --local-weight, "
@@ -153,6 +162,7 @@ struct Run {
   // The extra loss terms with their weights, and their sums over the epoch.
   std::vector<std::tuple<std::string, double, LossTerm>> loss_terms;
   std::map<std::string, double> loss_term_sums;
+  double sinkhorn_sum = 0;  // --trainer sinkhorn: the training batches' divergences this epoch
   std::size_t batches_per_epoch = 0;
 
   bool is_main() const { return !communicator || communicator->rank() == 0; }
@@ -249,15 +259,13 @@ BatchLoss autoencoder_loss(Run& run, const torch::Tensor& x, int epoch) {
 // decoder. `prior` is the samples of this rank's share of the batch.
 BatchLoss sinkhorn_loss(Run& run, const torch::Tensor& x, const torch::Tensor& prior, int epoch) {
   const auto divergence = run.sinkhorn->divergence(training_decoder(run), prior, x);
-  run.loss_term_sums["sinkhorn"] += divergence.item<double>();
+  run.sinkhorn_sum += divergence.item<double>();
   // The encoder inverts the decoder as `scan`, `path` and `generate` use it:
   // in eval mode, with batch statistics of prior samples; that pass must
   // not mix the statistics of encoded codes into them either.
   const auto eval_decode = [&run](const torch::Tensor& z) {
-    run.model->eval();
-    const auto out = decode(run, z);
-    run.model->train();
-    return out;
+    const EvalModeScope eval_mode(*run.model);
+    return decode(run, z);
   };
   const auto fit = run.sinkhorn->encoder_fit([&run](const torch::Tensor& t) { return encode(run, t); }, eval_decode, x);
   auto loss = divergence + fit.surrogate;
@@ -303,10 +311,12 @@ std::optional<double> train_epoch(Run& run, int epoch, Clock::time_point run_sta
       run.communicator->allreduce_sum(total);
       value = total[0].item<double>();
     }
-    if (!std::isfinite(value) || (run.sinkhorn && !std::isfinite(local_loss.item<double>())))
+    // The value checked: the MSE, and the Sinkhorn trainer's own loss (one process).
+    double checked = value;
+    if (std::isfinite(checked) && run.sinkhorn) checked = local_loss.item<double>();
+    if (!std::isfinite(checked))
       throw TrainingDivergedError("epoch " + std::to_string(epoch) + ", batch " + std::to_string(b + 1) +
-                                  ": the loss is not finite (" + std::to_string(local_loss.item<double>()) +
-                                  "); stopped. " +
+                                  ": the loss is not finite (" + std::to_string(checked) + "); stopped. " +
                                   (run.state.epoch > 0 ? "The last good checkpoint is kept: " + run.last_path
                                                        : std::string("No checkpoint was written.")) +
                                   " (try a lower --lr)");
@@ -460,6 +470,8 @@ void set_up_geometry(Run& run) {
 
 void start_fresh(Run& run) {
   run.state.model = run.options.model;
+  // Models that encode atom identity (siren) read the names from the config.
+  for (const auto& atom : run.dataset.topology.atoms()) run.state.model.atom_names.push_back(atom.name);
   run.state.options = run.options.to_json();
   // Absolute, so that `generate --interpolate` and the analysis find the
   // dataset from any folder (--data overrides it).
@@ -502,10 +514,17 @@ void resume(Run& run) {
                      ", but this run asks for '" + run.options.model.architecture + "', " +
                      std::to_string(run.options.model.atoms) + " atoms, latent " +
                      std::to_string(run.options.model.latent_dim));
-  const std::string saved_trainer = loaded.state.options.value("trainer", std::string("autoencoder"));
+  const std::string saved_trainer = loaded.state.trainer();
   if (saved_trainer != run.options.trainer)
     throw InputError(run.last_path + ": the run was trained with --trainer " + saved_trainer +
                      "; resume it with the same trainer (this run asks for --trainer " + run.options.trainer + ")");
+  // A different divergence would make the resumed epochs' losses incomparable with the best one's.
+  if (saved_trainer == "sinkhorn" &&
+      loaded.state.options.value("sinkhorn", nlohmann::json()) != run.options.sinkhorn.to_json())
+    throw InputError(run.last_path + ": the run was trained with Sinkhorn options " +
+                     loaded.state.options.value("sinkhorn", nlohmann::json()).dump() + "; resume it with the same " +
+                     "--sinkhorn-blur and --sinkhorn-scaling (this run asks for " +
+                     run.options.sinkhorn.to_json().dump() + ")");
   run.state = loaded.state;
   run.model = loaded.model;
   rng_from_string(run.rng, run.state.rng_state);
@@ -605,7 +624,10 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     run.message("trainer: sinkhorn (blur " + std::to_string(options.sinkhorn.blur) + ", scaling " +
                 std::to_string(options.sinkhorn.scaling) +
                 "): the decoder learns from latent samples of N(0, I); the encoder learns to invert it");
-    run.sinkhorn = std::make_unique<SinkhornTraining>(options.sinkhorn, run.state.model.latent_dim, options.seed);
+    // The run's own seed (a resumed run's from its checkpoint): the fixed
+    // validation samples must stay the same.
+    run.sinkhorn = std::make_unique<SinkhornTraining>(options.sinkhorn, run.state.model.latent_dim,
+                                                      run.state.options.value("seed", options.seed));
   }
   set_up_geometry(run);
   if (run.dataset.valid_indices.empty())
@@ -641,6 +663,7 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     const auto start = Clock::now();
     if (run.physics) run.physics->start_epoch();
     run.loss_term_sums.clear();
+    run.sinkhorn_sum = 0;
     const auto train_loss = train_epoch(run, epoch, run_start, epochs_this_run);
     if (!train_loss) {
       result.reason = StopReason::Interrupted;
@@ -648,7 +671,7 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     }
     const Validation validation = validate(run);
     const bool has_validation = run.tensors.valid_indices.size(0) > 0;
-    if (has_validation && !std::isfinite(validation.mse))
+    if (has_validation && (!std::isfinite(validation.mse) || (run.sinkhorn && !std::isfinite(validation.sinkhorn))))
       throw TrainingDivergedError("epoch " + std::to_string(epoch) + ": the validation loss is not finite; stopped. " +
                                   (run.state.epoch > 0 ? "The last good checkpoint is kept: " + run.last_path
                                                        : std::string("No checkpoint was written.")));
@@ -657,6 +680,8 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     record.train_loss = *train_loss;
     record.valid_mse = validation.mse;
     record.valid_sinkhorn = validation.sinkhorn;
+    if (run.sinkhorn)
+      record.train_sinkhorn = run.sinkhorn_sum / static_cast<double>(std::max<std::size_t>(1, run.batches_per_epoch));
     // The loss that chooses the best checkpoint: the trainer's own.
     const double valid_base = run.sinkhorn ? validation.sinkhorn : validation.mse;
     record.valid_loss = valid_base;
@@ -672,9 +697,11 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
       record.valid_energy = validation_energy(run);
       record.physics_scale = run.physics->last_weight();
       // Python molearn's validation loss with physics: log(MSE) + w log(mean E).
-      if (has_validation && record.physics_active && record.valid_energy > 0)
+      if (has_validation && record.physics_active && record.valid_energy > 0) {
         record.valid_loss =
             std::log(std::max(valid_base, 1e-12)) + record.physics_scale * std::log(record.valid_energy);
+        record.selection_by_physics = true;
+      }
       // The validation loss changes meaning when physics starts: the best
       // checkpoint is chosen among physics epochs from then on.
       if (epoch == run.options.physics.start_epoch) run.state.best_epoch = 0;
@@ -683,7 +710,7 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     record.frames_per_second = static_cast<double>(run.tensors.train_indices.size(0)) / record.seconds;
     // Without validation frames the training loss chooses the best epoch.
     const double selection_loss = has_validation ? record.valid_loss
-                                  : run.sinkhorn ? record.loss_terms.at("sinkhorn")
+                                  : run.sinkhorn ? record.train_sinkhorn
                                                  : record.train_loss;
     record.improved = run.state.best_epoch == 0 || selection_loss < run.state.best_valid_loss;
     run.state.epoch = epoch;
@@ -715,7 +742,10 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
   for (const auto& record : run.state.history)
     if (record.at("epoch").get<int>() == run.state.best_epoch && record.contains("valid_rmsd")) {
       result.best_valid_rmsd = record.at("valid_rmsd");
-      result.best_by_physics = record.value("physics_active", false);
+      // Logs written before selection_by_physics: the log formula made valid_loss differ from the MSE.
+      result.best_by_physics =
+          record.value("selection_by_physics",
+                       !run.sinkhorn && record.value("valid_mse", record.at("valid_loss")) != record.at("valid_loss"));
       if (result.best_by_physics) result.selection = "log valid " + base + " + scale x log energy";
     }
   return result;

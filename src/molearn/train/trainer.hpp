@@ -21,7 +21,8 @@ struct EpochRecord {
   // The loss that chooses the best checkpoint: valid_mse, or once the
   // physics loss is active Python molearn's log(MSE) + scale * log(mean E).
   double valid_loss = 0;
-  double valid_rmsd = 0;  // Å, un-scaled, mean over validation structures
+  bool selection_by_physics = false;  // valid_loss is log(MSE or divergence) + scale * log(mean E)
+  double valid_rmsd = 0;              // Å, un-scaled, mean over validation structures
   double seconds = 0;
   double frames_per_second = 0;  // training frames per second of this epoch
   bool improved = false;         // best validation loss so far (best checkpoint written)
@@ -39,6 +40,7 @@ struct EpochRecord {
   double valid_stretched_bonds = std::nan("");
   // --trainer sinkhorn: the Sinkhorn divergence between structures decoded
   // from fixed prior samples and the validation frames (NaN otherwise).
+  double train_sinkhorn = std::nan("");  // mean over the epoch's batches
   double valid_sinkhorn = std::nan("");
   // Mean over the epoch's batches of each extra loss term (unweighted).
   std::map<std::string, double> loss_terms;
