@@ -83,8 +83,8 @@ SirenImpl::SirenImpl(const ModelConfig& config) : config_(config) {
   auto encoding = positional_encoding(config_.atoms, kPositionalEncoding);
   if (!config_.atom_names.empty()) encoding = torch::cat({encoding, atom_encoding(config_.atom_names)}, 1);
   encoding_ = register_buffer("encoding", encoding);
-  decoder_ = register_module("decoder", siren_detail::Decoder(encoding_.size(1) + config_.latent_dim,
-                                                               config_.siren_hidden, config_.siren_w0));
+  decoder_ = register_module(
+      "decoder", siren_detail::Decoder(encoding_.size(1) + config_.latent_dim, config_.siren_hidden, config_.siren_w0));
 }
 
 torch::Tensor SirenImpl::decode(torch::Tensor z) {

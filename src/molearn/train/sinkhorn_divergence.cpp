@@ -74,10 +74,7 @@ void check(const torch::Tensor& x, const torch::Tensor& y, const SinkhornOptions
   if (x.size(1) != y.size(1))
     throw InputError("Sinkhorn divergence: the clouds' points have " + std::to_string(x.size(1)) + " and " +
                      std::to_string(y.size(1)) + " dimensions");
-  if (!std::isfinite(o.blur) || o.blur <= 0)
-    throw InputError("Sinkhorn blur must be a finite number > 0, got " + std::to_string(o.blur));
-  if (!(o.scaling > 0 && o.scaling < 1))
-    throw InputError("Sinkhorn scaling must be in (0, 1), got " + std::to_string(o.scaling));
+  o.check();
 }
 
 }  // namespace

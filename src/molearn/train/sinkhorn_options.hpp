@@ -20,6 +20,8 @@ struct SinkhornOptions {
   // iterations settling at each temperature.
   double scaling = 0.5;
 
+  // Throws InputError unless blur > 0 and finite and 0 < scaling < 1.
+  void check() const;
   nlohmann::json to_json() const;
 };
 

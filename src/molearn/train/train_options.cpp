@@ -1,5 +1,6 @@
 #include "molearn/train/train_options.hpp"
 
+#include <cmath>
 #include <cstdlib>
 
 #include "molearn/core/error.hpp"
@@ -58,6 +59,13 @@ nlohmann::json TrainOptions::to_json() const {
 nlohmann::json PhysicsOptions::to_json() const {
   return {{"engine", engine}, {"nonbonded", nonbonded}, {"forcefield", forcefield},  {"platform", platform},
           {"scale", scale},   {"weight", weight},       {"start_epoch", start_epoch}};
+}
+
+void SinkhornOptions::check() const {
+  if (!std::isfinite(blur) || blur <= 0)
+    throw InputError("the Sinkhorn blur (--sinkhorn-blur) must be a finite number > 0, got " + std::to_string(blur));
+  if (!(scaling > 0 && scaling < 1))
+    throw InputError("the Sinkhorn scaling (--sinkhorn-scaling) must be in (0, 1), got " + std::to_string(scaling));
 }
 
 nlohmann::json SinkhornOptions::to_json() const { return {{"blur", blur}, {"scaling", scaling}}; }

@@ -92,18 +92,15 @@ void check_options(const TrainOptions& o) {
   if (o.trainer != "autoencoder" && o.trainer != "sinkhorn")
     throw InputError("--trainer must be autoencoder or sinkhorn, got '" + o.trainer + "'");
   if (o.trainer == "sinkhorn") {
-    if (!std::isfinite(o.sinkhorn.blur) || o.sinkhorn.blur <= 0)
-      throw InputError("--sinkhorn-blur must be a finite number > 0, got " + std::to_string(o.sinkhorn.blur));
-    if (!(o.sinkhorn.scaling > 0 && o.sinkhorn.scaling < 1))
-      throw InputError("--sinkhorn-scaling must be in (0, 1), got " + std::to_string(o.sinkhorn.scaling));
-    // The geometry terms compare a reconstruction with its input; the
-    // Sinkhorn trainer's decoder makes samples that have no input to match.
+    o.sinkhorn.check();
     // The divergence of a batch is not the sum of its slices' divergences:
     // data-parallel training needs the decoded samples gathered from every
     // rank first, which is not written yet.
     if (o.distributed.world_size > 1)
       throw InputError("--trainer sinkhorn does not run data-parallel yet (--world-size " +
                        std::to_string(o.distributed.world_size) + "); train it in one process");
+    // The geometry terms compare a reconstruction with its input; the
+    // Sinkhorn trainer's decoder makes samples that have no input to match.
     if (o.geometry.enabled() || !o.loss_terms.empty())
       throw InputError(
           "--trainer sinkhorn does not take geometry loss terms (--bonded-weight, --local-weight, "
@@ -256,7 +253,7 @@ BatchLoss autoencoder_loss(Run& run, const torch::Tensor& x, int epoch) {
 // The Sinkhorn trainer (train/sinkhorn_training.hpp): the decoder is pulled
 // to the data from prior samples, the physics term scores structures between
 // those samples (Python molearn's), and the encoder learns to invert the
-// decoder. `prior` is the samples of this rank's share of the batch.
+// decoder. `prior` holds one latent sample per frame of the batch.
 BatchLoss sinkhorn_loss(Run& run, const torch::Tensor& x, const torch::Tensor& prior, int epoch) {
   const auto divergence = run.sinkhorn->divergence(training_decoder(run), prior, x);
   run.sinkhorn_sum += divergence.item<double>();
@@ -295,12 +292,9 @@ std::optional<double> train_epoch(Run& run, int epoch, Clock::time_point run_sta
     std::vector<std::int64_t> rows;
     for (std::size_t i = mine_first; i < mine_last; ++i) rows.push_back(static_cast<std::int64_t>(train[order[i]]));
     const auto x = run.tensors.frames(torch::tensor(rows, torch::kInt64));
-    // Every rank draws the whole batch's prior samples (the same, from the
-    // same generator) and takes its share, as it does with the frames.
-    const auto prior = run.sinkhorn ? run.sinkhorn->prior_sample(run.rng, static_cast<std::int64_t>(global))
-                                          .slice(0, static_cast<std::int64_t>(mine_first - first),
-                                                 static_cast<std::int64_t>(mine_last - first))
-                                    : torch::Tensor();
+    // As many prior samples as frames (the Sinkhorn trainer runs in one process).
+    const auto prior =
+        run.sinkhorn ? run.sinkhorn->prior_sample(run.rng, static_cast<std::int64_t>(global)) : torch::Tensor();
     run.optimizer->zero_grad();
     const auto [local_loss, mse] = run.sinkhorn ? sinkhorn_loss(run, x, prior, epoch) : autoencoder_loss(run, x, epoch);
     const double share = static_cast<double>(rows.size()) / static_cast<double>(global);
