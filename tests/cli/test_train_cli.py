@@ -223,4 +223,26 @@ with temp_dir() as tmp:
                  f"generate --interpolate from another folder finds a dataset trained by relative path: exit {code} "
                  f"{err.strip()[:200]}")
 
+    # cnn2d-dm's N x N maps: a 1,000-atom chain (250 residues, N CA C O, a random walk written here)
+    # is refused before anything is written, with the memory it would take and the atoms allowed.
+    rng = np.random.default_rng(1)
+    big = os.path.join(tmp, "big.pdb")
+    with open(big, "w") as f:
+        for model in (1, 2, 3):
+            f.write(f"MODEL     {model:4d}\n")
+            xyz = np.cumsum(rng.normal(0, 0.9, (1000, 3)), axis=0)
+            for i, (x, y, z) in enumerate(xyz):
+                name, res = ("N", "CA", "C", "O")[i % 4], i // 4 + 1
+                f.write(f"ATOM  {i + 1:5d}  {name:<3s} ALA A{res:4d}    {x:8.3f}{y:8.3f}{z:8.3f}  1.00  0.00"
+                        f"           {name[0]}\n")
+            f.write("ENDMDL\n")
+    big_data = os.path.join(tmp, "big.mlds")
+    run("prepare", big, "-o", big_data, "--atoms", "N,CA,C,O")
+    code, out, err = run("train", big_data, "-o", os.path.join(tmp, "big-run"), "--model", "cnn2d-dm",
+                         "--epochs", "1", "--threads", "1", expect_ok=False)
+    checks.check(code == 2 and "1000 atoms need about" in err and "MB per structure" in err and
+                 "allows 909 atoms" in err and not os.path.exists(os.path.join(tmp, "big-run")),
+                 f"train --model cnn2d-dm on 1,000 atoms: exit {code}, the memory bound with its numbers, "
+                 f"nothing written: {err.strip()!r}")
+
 checks.finish()

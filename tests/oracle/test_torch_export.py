@@ -24,7 +24,7 @@ with temp_dir() as tmp:
     run("prepare", os.path.join(fixtures, "2mi7_heavy.dcd"), "--top",
         os.path.join(fixtures, "2mi7_heavy_topology.pdb"), "-o", data, "--align")
     header, coords = mlds.load(data)
-    for model in ["conv1d", "foldingnet", "small-foldingnet", "siren"]:
+    for model in ["conv1d", "foldingnet", "small-foldingnet", "siren", "cnn2d-dm"]:
         out = os.path.join(tmp, model)
         run("train", data, "-o", out, "--model", model, "--epochs", "2", "--threads", "1", "--batch-size", "8")
         exported = os.path.join(tmp, model + ".pt")

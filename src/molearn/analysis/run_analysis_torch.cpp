@@ -30,6 +30,22 @@ namespace molearn {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+namespace {
+
+// Columns that only some runs log. When the record has the first key, each
+// column gets the record's value (NaN if absent), after NaN for the earlier
+// epochs that lacked it; runs without the key leave the columns empty.
+void optional_columns(const json& record, std::size_t epochs,
+                      std::initializer_list<std::pair<const char*, std::vector<double>*>> columns) {
+  if (!record.contains(columns.begin()->first)) return;
+  for (const auto& [key, column] : columns) {
+    column->resize(epochs - 1, std::nan(""));
+    column->push_back(record.value(key, std::nan("")));
+  }
+}
+
+}  // namespace
+
 TrainingLog read_training_log(const std::string& path) {
   std::ifstream in(path);
   if (!in)
@@ -49,24 +65,13 @@ TrainingLog read_training_log(const std::string& path) {
       const bool loss_is_mse = !r.value("physics_active", false);
       log.valid_mse.push_back(r.value("valid_mse", loss_is_mse ? log.valid_loss.back() : std::nan("")));
       log.valid_rmsd.push_back(r.value("valid_rmsd", std::nan("")));
-      if (r.contains("train_energy")) {
-        log.train_energy.resize(log.epoch.size() - 1, std::nan(""));
-        log.valid_energy.resize(log.epoch.size() - 1, std::nan(""));
-        log.train_energy.push_back(r["train_energy"].get<double>());
-        log.valid_energy.push_back(r["valid_energy"].get<double>());
-      }
-      if (r.contains("valid_bond_rmsd")) {
-        log.valid_bond_rmsd.resize(log.epoch.size() - 1, std::nan(""));
-        log.valid_stretched_bonds.resize(log.epoch.size() - 1, std::nan(""));
-        log.valid_bond_rmsd.push_back(r["valid_bond_rmsd"].get<double>());
-        log.valid_stretched_bonds.push_back(r["valid_stretched_bonds"].get<double>());
-      }
-      if (r.contains("train_sinkhorn")) {
-        log.train_sinkhorn.resize(log.epoch.size() - 1, std::nan(""));
-        log.valid_sinkhorn.resize(log.epoch.size() - 1, std::nan(""));
-        log.train_sinkhorn.push_back(r["train_sinkhorn"].get<double>());
-        log.valid_sinkhorn.push_back(r.value("valid_sinkhorn", std::nan("")));
-      }
+      // Columns some runs log (physics, the bond metric, the Sinkhorn trainer).
+      optional_columns(r, log.epoch.size(), {{"train_energy", &log.train_energy}, {"valid_energy", &log.valid_energy}});
+      optional_columns(
+          r, log.epoch.size(),
+          {{"valid_bond_rmsd", &log.valid_bond_rmsd}, {"valid_stretched_bonds", &log.valid_stretched_bonds}});
+      optional_columns(r, log.epoch.size(),
+                       {{"train_sinkhorn", &log.train_sinkhorn}, {"valid_sinkhorn", &log.valid_sinkhorn}});
     } catch (const json::exception& e) {
       throw FormatError(path + ": line " + std::to_string(number) +
                         " is not an epoch record of 'molearn train' (JSON with epoch, train_loss and, with "
@@ -75,18 +80,9 @@ TrainingLog read_training_log(const std::string& path) {
     }
   }
   if (log.epoch.empty()) throw FormatError(path + ": holds no epoch (did the training run complete one?)");
-  if (!log.train_energy.empty()) {
-    log.train_energy.resize(log.epoch.size(), std::nan(""));
-    log.valid_energy.resize(log.epoch.size(), std::nan(""));
-  }
-  if (!log.valid_bond_rmsd.empty()) {
-    log.valid_bond_rmsd.resize(log.epoch.size(), std::nan(""));
-    log.valid_stretched_bonds.resize(log.epoch.size(), std::nan(""));
-  }
-  if (!log.train_sinkhorn.empty()) {
-    log.train_sinkhorn.resize(log.epoch.size(), std::nan(""));
-    log.valid_sinkhorn.resize(log.epoch.size(), std::nan(""));
-  }
+  for (auto* column : {&log.train_energy, &log.valid_energy, &log.valid_bond_rmsd, &log.valid_stretched_bonds,
+                       &log.train_sinkhorn, &log.valid_sinkhorn})
+    if (!column->empty()) column->resize(log.epoch.size(), std::nan(""));
   return log;
 }
 

@@ -263,6 +263,8 @@ void add_train_command(CLI::App& app) {
       "  molearn train murd.mlds -o run/ --epochs 60 --resume\n"
       "  molearn train data.mlds -o run-conv/ --model conv1d --latent 3 --batch-size 8 --threads 2\n"
       "  molearn train murd.mlds -o run-phys/ --epochs 20 --physics torch --physics-start 5\n"
+      "  # the distance-matrix autoencoder (N x N maps: up to 909 atoms), with the local distance loss\n"
+      "  molearn train villin.mlds -o run-dm/ --model cnn2d-dm --local-weight 10\n"
       "  # a generator of N(0, I) latent samples (Python molearn's Sinkhorn trainer); then 'generate --sample'\n"
       "  molearn train murd.mlds -o run-sk/ --trainer sinkhorn --latent 2\n"
       "  # a dataset larger than memory, read a batch at a time; bfloat16 convolutions (opt-in)\n"

@@ -24,6 +24,11 @@ class AutoencoderImpl : public torch::nn::Module {
   // [B, latent_dim] -> [B, 3, N], exactly `atoms` points
   virtual torch::Tensor decode(torch::Tensor z) = 0;
   torch::Tensor forward(torch::Tensor x) { return decode(encode(x)); }
+  // Data-dependent initialisation: called once before training from
+  // scratch with a training frame [1, 3, N] (scaled). Models that need a
+  // reference structure keep it (cnn2d-dm starts its MDS there); the
+  // others ignore it.
+  virtual void initialise_with_example(const torch::Tensor& /*structure*/) {}
   virtual const ModelConfig& config() const = 0;
 };
 

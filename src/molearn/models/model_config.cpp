@@ -16,7 +16,8 @@ nlohmann::json ModelConfig::to_json() const {
           {"dropout", dropout},
           {"atom_names", atom_names},
           {"siren_hidden", siren_hidden},
-          {"siren_w0", siren_w0}};
+          {"siren_w0", siren_w0},
+          {"mds_iterations", mds_iterations}};
 }
 
 ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
@@ -34,6 +35,7 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& j) {
     c.atom_names = j.value("atom_names", c.atom_names);
     c.siren_hidden = j.value("siren_hidden", c.siren_hidden);
     c.siren_w0 = j.value("siren_w0", c.siren_w0);
+    c.mds_iterations = j.value("mds_iterations", c.mds_iterations);
   } catch (const std::exception& e) {
     throw InputError(std::string("invalid model configuration: ") + e.what());
   }

@@ -32,6 +32,9 @@ struct ModelConfig {
   std::int64_t siren_hidden = 512;  // width of the three hidden sine layers
   double siren_w0 = 30;             // frequency of the sine activations (SIREN's omega_0)
 
+  // cnn2d-dm (also uses init_channels and channel_growth)
+  std::int64_t mds_iterations = 16;  // SMACOF steps from decoded distances to coordinates
+
   nlohmann::json to_json() const;
   // Throws InputError on missing or invalid fields.
   static ModelConfig from_json(const nlohmann::json& j);

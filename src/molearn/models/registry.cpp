@@ -4,6 +4,7 @@
 #include "molearn/core/error.hpp"
 #include "molearn/models/autoencoder.hpp"
 #include "molearn/models/conv1d_autoencoder.hpp"
+#include "molearn/models/distance_matrix_autoencoder.hpp"
 #include "molearn/models/foldingnet.hpp"
 #include "molearn/models/siren.hpp"
 #include "molearn/models/small_foldingnet.hpp"
@@ -19,6 +20,7 @@ struct Registry {
       {"conv1d", [](const ModelConfig& c) -> Autoencoder { return Conv1dAutoencoder(c); }},
       {"small-foldingnet", [](const ModelConfig& c) -> Autoencoder { return SmallFoldingNet(c); }},
       {"siren", [](const ModelConfig& c) -> Autoencoder { return Siren(c); }},
+      {"cnn2d-dm", [](const ModelConfig& c) -> Autoencoder { return DistanceMatrixAutoencoder(c); }},
   };
 };
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "molearn/core/error.hpp"
+#include "molearn/models/distance_matrix_autoencoder.hpp"
 
 namespace molearn {
 
@@ -188,6 +189,55 @@ std::string siren_source(const ModelConfig& c) {
   return s.str();
 }
 
+// Mirrors DistanceMatrixAutoencoderImpl (models/distance_matrix_autoencoder.hpp
+// documents the layout and names).
+std::string distance_matrix_source(const ModelConfig& c) {
+  const DistanceMatrixLayout layout = distance_matrix_layout(c);
+  const std::size_t levels = layout.channels.size();
+  auto level = [](const std::string& x, const std::string& b) {
+    return "torch.leaky_relu(" + batch_norm(x, b + "__bn") + ", 0.1)";
+  };
+  std::ostringstream s;
+  s << "def distances(self, p):\n"
+    << "    q = (p * p).sum(-1)\n"
+    << "    d2 = q.unsqueeze(-1) + q.unsqueeze(-2) - 2.0 * torch.bmm(p, p.transpose(1, 2))\n"
+    << "    return d2.clamp_min(1e-12).sqrt()\n\n"
+    << "def encode(self, x):\n"
+    << "    h = self.distances(x.transpose(1, 2)).unsqueeze(1)\n";
+  for (std::size_t l = 0; l < levels; ++l) {
+    const std::string b = "down" + std::to_string(l);
+    s << "    h = " << level("torch.conv2d(h, self." + b + "__conv__weight, None, [2, 2], [1, 1])", b) << "\n";
+  }
+  s << "    return torch.linear(h.mean([2, 3]), self.enc_fc__weight, self.enc_fc__bias)\n\n";
+  const std::int64_t side = layout.sides.back();
+  s << "def decode(self, z):\n"
+    << "    h = torch.linear(z, self.dec_fc__weight, self.dec_fc__bias).view(z.size(0), " << layout.channels.back()
+    << ", " << side << ", " << side << ")\n";
+  for (std::size_t k = 0; k + 1 < levels; ++k) {
+    const std::size_t l = levels - 1 - k;
+    const std::string b = "up" + std::to_string(k), pad = std::to_string(layout.sides[l] - 2 * layout.sides[l + 1]);
+    s << "    h = "
+      << level("torch.conv_transpose2d(h, self." + b + "__conv__weight, None, [2, 2], [1, 1], [" + pad + ", " + pad +
+                   "])",
+               b)
+      << "\n";
+  }
+  const std::string pad = std::to_string(layout.sides[0] - 2 * layout.sides[1]);
+  s << "    h = torch.conv_transpose2d(h, self.head__weight, self.head__bias, [2, 2], [1, 1], [" << pad << ", " << pad
+    << "]).squeeze(1)\n"
+    << "    target = torch.softplus(0.5 * (h + h.transpose(1, 2)), 1, 20)\n"
+    // SMACOF from the reference (models/distance_matrix_autoencoder.cpp)
+    << "    n = " << c.atoms << "\n"
+    << "    off = 1.0 - torch.eye(n, dtype=target.dtype)\n"
+    << "    start = self.reference.t()\n"
+    << "    p = (start - start.mean(0, True)).unsqueeze(0).expand(z.size(0), n, 3)\n"
+    << "    for _ in range(" << c.mds_iterations << "):\n"
+    << "        ratio = target / self.distances(p) * off\n"
+    << "        p = (ratio.sum(-1, True) * p - torch.bmm(ratio, p)) / float(n)\n"
+    << "    return (p.transpose(1, 2) + self.reference.mean(1, True)).contiguous()\n";
+  return s.str();
+}
+
 }  // namespace
 
 std::string torchscript_source(const ModelConfig& config) {
@@ -195,6 +245,7 @@ std::string torchscript_source(const ModelConfig& config) {
   if (config.architecture == "foldingnet") return foldingnet_source(config);
   if (config.architecture == "small-foldingnet") return small_foldingnet_source(config);
   if (config.architecture == "siren") return siren_source(config);
+  if (config.architecture == "cnn2d-dm") return distance_matrix_source(config);
   throw InputError("export of '" + config.architecture + "' models is not available yet");
 }
 

@@ -477,6 +477,9 @@ void start_fresh(Run& run) {
   run.rng.seed(run.options.seed);
   torch::manual_seed(run.options.seed);
   run.model = make_autoencoder(run.state.model);
+  // A training frame, never a validation one: a model that keeps it
+  // (cnn2d-dm's reference) must not have seen the frames it is judged on.
+  run.model->initialise_with_example(run.tensors.frames(run.tensors.train_indices.slice(0, 0, 1)));
 }
 
 // The files of a run in `folder` that train writes: an earlier run's.

@@ -1,0 +1,158 @@
+// `--model cnn2d-dm`: the distance-matrix encoder's invariance, SMACOF (the
+// MDS that turns decoded distances into coordinates: stress never rises, the
+// structure and its chirality come back), the memory bound's message, and
+// training through the unrolled MDS.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "molearn/core/error.hpp"
+#include "molearn/models/autoencoder.hpp"
+#include "molearn/models/distance_matrix_autoencoder.hpp"
+
+namespace {
+
+using molearn::DistanceMatrixAutoencoderImpl;
+using molearn::ModelConfig;
+
+ModelConfig config_for(std::int64_t atoms, std::int64_t latent = 2) {
+  ModelConfig c;
+  c.architecture = "cnn2d-dm";
+  c.atoms = atoms;
+  c.latent_dim = latent;
+  c.init_channels = 8;  // small: these tests check behaviour, not capacity
+  return c;
+}
+
+// A chain with ~0.4 unit steps, centred: scaled coordinates of a small protein.
+torch::Tensor random_structures(std::int64_t batch, std::int64_t atoms, std::uint64_t seed) {
+  torch::manual_seed(seed);
+  auto x = (0.4 * torch::randn({batch, 3, atoms})).cumsum(2);
+  return x - x.mean(2, true);
+}
+
+// A rotation about an oblique axis by `angle` radians.
+torch::Tensor rotation(double angle) {
+  const double c = std::cos(angle), s = std::sin(angle);
+  auto about_z = torch::tensor({{c, -s, 0.0}, {s, c, 0.0}, {0.0, 0.0, 1.0}}, torch::kFloat32);
+  auto about_x = torch::tensor({{1.0, 0.0, 0.0}, {0.0, c, -s}, {0.0, s, c}}, torch::kFloat32);
+  return torch::matmul(about_z, about_x);
+}
+
+double stress(const torch::Tensor& target, const torch::Tensor& points) {
+  const auto d = molearn::pairwise_distances(points);
+  const auto off = 1.0 - torch::eye(target.size(1));
+  return ((target - d).pow(2) * off).sum().item<double>();
+}
+
+// Signed volume of the tetrahedron of points i..i+3 of [N, 3]: its sign is
+// the handedness a mirror image flips.
+double signed_volume(const torch::Tensor& p, std::int64_t i) {
+  const auto a = p[i + 1] - p[i], b = p[i + 2] - p[i], c = p[i + 3] - p[i];
+  return torch::dot(a, torch::cross(b, c, 0)).item<double>();
+}
+
+}  // namespace
+
+TEST(DistanceMatrixAutoencoder, ShapesAndRegistry) {
+  auto model = molearn::make_autoencoder(config_for(30, 3));
+  const auto x = random_structures(4, 30, 1);
+  const auto z = model->encode(x);
+  EXPECT_EQ(z.sizes(), (std::vector<std::int64_t>{4, 3}));
+  EXPECT_EQ(model->decode(z).sizes(), (std::vector<std::int64_t>{4, 3, 30}));
+  EXPECT_THROW(model->decode(torch::zeros({4, 2})), molearn::InputError);
+  EXPECT_THROW(model->encode(torch::zeros({4, 3, 29})), molearn::InputError);
+}
+
+TEST(DistanceMatrixAutoencoder, LayoutHalvesTheSideAndRestoresOddSides) {
+  const auto layout = molearn::distance_matrix_layout(config_for(37));
+  EXPECT_EQ(layout.sides, (std::vector<std::int64_t>{37, 18, 9, 4}));
+  EXPECT_EQ(layout.channels, (std::vector<std::int64_t>{8, 12, 18}));  // 8 * 1.5^l
+  // The decoder gives back exactly 37 x 37 (output padding for 37 = 2*18 + 1).
+  DistanceMatrixAutoencoderImpl model(config_for(37));
+  model.eval();
+  EXPECT_EQ(model.decode_distances(torch::zeros({2, 2})).sizes(), (std::vector<std::int64_t>{2, 37, 37}));
+}
+
+TEST(DistanceMatrixAutoencoder, EncoderIgnoresRotationAndTranslation) {
+  DistanceMatrixAutoencoderImpl model(config_for(40));
+  model.eval();
+  const torch::NoGradGuard no_grad;
+  const auto x = random_structures(3, 40, 2);
+  const auto moved = torch::matmul(rotation(1.1), x) + torch::tensor({3.0f, -2.0f, 0.5f}).view({1, 3, 1});
+  const auto z = model.encode(x), z_moved = model.encode(moved);
+  EXPECT_LT((z - z_moved).abs().max().item<double>(), 1e-4 * (1.0 + z.abs().max().item<double>()));
+  EXPECT_GT((model.encode(random_structures(3, 40, 3)) - z).abs().max().item<double>(), 1e-3)
+      << "another structure gets another code";
+}
+
+TEST(DistanceMatrixAutoencoder, SmacofLowersStressAndRecoversTheStructureWithItsChirality) {
+  const auto x = random_structures(1, 25, 4)[0].t().contiguous();  // [N, 3]
+  const auto target = molearn::pairwise_distances(x.unsqueeze(0));
+  torch::manual_seed(5);
+  const auto start = x + 0.3 * torch::randn_like(x);
+  double previous = stress(target, start.unsqueeze(0));
+  torch::Tensor points;
+  for (int k = 1; k <= 10; ++k) {
+    points = molearn::smacof(target, start, 20 * k);
+    const double now = stress(target, points);
+    EXPECT_LE(now, previous * (1 + 1e-5)) << "after " << 20 * k << " iterations";
+    previous = now;
+  }
+  const double initial = stress(target, start.unsqueeze(0));
+  EXPECT_LT(previous, 1e-3 * initial) << "200 Guttman transforms from a start 0.3 units off";
+  // Same handedness as the structure, which a mirror image would flip.
+  for (std::int64_t i : {0, 7, 15}) EXPECT_GT(signed_volume(points[0], i) * signed_volume(x, i), 0.0) << i;
+  // Centred, as the reference is after the model adds its centroid back.
+  EXPECT_LT(points[0].mean(0).abs().max().item<double>(), 1e-5);
+}
+
+TEST(DistanceMatrixAutoencoder, DecodesAroundTheExampleItWasGiven) {
+  DistanceMatrixAutoencoderImpl model(config_for(24));
+  auto example = random_structures(1, 24, 6) + torch::tensor({1.0f, 2.0f, -1.0f}).view({1, 3, 1});
+  model.initialise_with_example(example);
+  EXPECT_TRUE(torch::equal(model.named_buffers()["reference"], example[0]));
+  model.eval();
+  const torch::NoGradGuard no_grad;
+  const auto decoded = model.decode(torch::randn({2, 2}));
+  EXPECT_LT((decoded.mean(2) - example.mean(2)).abs().max().item<double>(), 1e-4);
+  EXPECT_THROW(model.initialise_with_example(torch::zeros({1, 3, 23})), molearn::InputError);
+}
+
+TEST(DistanceMatrixAutoencoder, RefusesWhatWouldNotFitInMemoryAndSaysHowMuch) {
+  try {
+    molearn::distance_matrix_layout(config_for(2145));
+    FAIL() << "2145 atoms accepted";
+  } catch (const molearn::InputError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("2145 atoms need about"), std::string::npos) << message;
+    EXPECT_NE(message.find("MB per structure"), std::string::npos) << message;
+    EXPECT_NE(message.find("--atoms CA"), std::string::npos) << message;
+  }
+  ModelConfig few = config_for(7);
+  EXPECT_THROW(molearn::distance_matrix_layout(few), molearn::InputError);
+  ModelConfig no_mds = config_for(30);
+  no_mds.mds_iterations = 0;
+  EXPECT_THROW(molearn::distance_matrix_layout(no_mds), molearn::InputError);
+}
+
+TEST(DistanceMatrixAutoencoder, LearnsThroughTheUnrolledMds) {
+  DistanceMatrixAutoencoderImpl model(config_for(30));
+  // Six structures along one motion: what a small latent space can hold.
+  const auto base = random_structures(1, 30, 7), motion = random_structures(1, 30, 8);
+  const auto x = base + 0.3 * torch::linspace(-1, 1, 6).view({6, 1, 1}) * motion;
+  model.initialise_with_example(x.slice(0, 0, 1));
+  torch::optim::Adam optimiser(model.parameters(), torch::optim::AdamOptions(3e-3));
+  double first = 0, last = 0;
+  for (int step = 0; step < 100; ++step) {
+    optimiser.zero_grad();
+    const auto loss = (model.forward(x) - x).pow(2).mean();
+    loss.backward();
+    for (const auto& p : model.parameters()) ASSERT_TRUE(p.grad().isfinite().all().item<bool>());
+    optimiser.step();
+    (step == 0 ? first : last) = loss.item<double>();
+  }
+  EXPECT_LT(last, 0.2 * first);
+}
