@@ -80,3 +80,23 @@ TEST(AtomicFile, RemovesOnlyStaleTemporariesOfItsOwnOutput) {
   EXPECT_TRUE(fs::exists(not_a_pid));
   EXPECT_EQ(read_text(dir.file("out.txt")), "new");
 }
+
+TEST(AtomicFile, RemovesAKilledWritersStagedFoldersButNotLinks) {
+  TempDir dir;
+  const std::string dead = std::to_string(ended_process());
+  const std::string staged = dir.file("r_figures.tmp." + dead);    // a killed report's staged figures
+  const std::string previous = dir.file("r_figures.old." + dead);  // the copy it had moved aside
+  const std::string target = dir.file("precious");
+  const std::string link = dir.file("r_figures.tmp.99999998");  // a link is never followed or removed
+  for (const auto& folder : {staged, previous, target}) {
+    fs::create_directory(folder);
+    write_text(folder + "/loss.png", "partial");
+  }
+  fs::create_directory_symlink(target, link);
+  for (const auto& path : {staged, previous, target}) age(path, std::chrono::minutes(5));
+  molearn::remove_stale_temporaries(dir.file("r_figures"));
+  EXPECT_FALSE(fs::exists(staged));
+  EXPECT_FALSE(fs::exists(previous));
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_TRUE(fs::exists(target + "/loss.png"));
+}

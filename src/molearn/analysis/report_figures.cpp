@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "molearn/core/atomic_file.hpp"
 #include "molearn/core/error.hpp"
 
 extern char** environ;
@@ -21,6 +22,7 @@ namespace fs = std::filesystem;
 
 StagedFolder::StagedFolder(std::string final_path)
     : final_path_(std::move(final_path)), temp_path_(final_path_ + ".tmp." + std::to_string(::getpid())) {
+  remove_stale_temporaries(final_path_);
   std::error_code ec;
   fs::remove_all(temp_path_, ec);
   if (!fs::create_directory(temp_path_, ec) || ec)

@@ -19,6 +19,12 @@ void check_regular_output(const std::string& path);
 // yet never clash.
 void check_output_is_not_input(const std::string& output, const std::vector<std::string>& inputs);
 
+// Removes the siblings NAME.tmp.PID and NAME.old.PID (files, or a staged
+// folder's) that writers of `final_path` killed on this host left, once
+// untouched for a minute; best effort: they are incomplete outputs nobody
+// will finish. AtomicFile calls it; so does a staged folder's writer.
+void remove_stale_temporaries(const std::string& final_path);
+
 class AtomicFile {
  public:
   // Opens `final_path`'s temporary sibling for binary writing. Throws

@@ -78,8 +78,8 @@ std::int64_t most_atoms(ModelConfig c) {
   std::int64_t low = kMinSide, high = c.atoms;  // low fits, high does not
   while (high - low > 1) {
     c.atoms = low + (high - low) / 2;
-    const bool fits =
-        unchecked_layout(c).training_bytes_per_structure <= DistanceMatrixAutoencoderImpl::kMaxTrainingBytesPerStructure;
+    const bool fits = unchecked_layout(c).training_bytes_per_structure <=
+                      DistanceMatrixAutoencoderImpl::kMaxTrainingBytesPerStructure;
     (fits ? low : high) = c.atoms;
   }
   return low;
@@ -103,22 +103,22 @@ DistanceMatrixLayout distance_matrix_layout(const ModelConfig& c) {
          " MB per structure in a training step (" + std::to_string(c.atoms) + " x " + std::to_string(c.atoms) +
          " distance maps through the convolutions and " + std::to_string(c.mds_iterations) +
          " MDS iterations); the bound is " + megabytes(DistanceMatrixAutoencoderImpl::kMaxTrainingBytesPerStructure) +
-         " MB, which allows " + std::to_string(most_atoms(c)) + " atoms with these options: select fewer atoms (prepare --atoms CA) or use another model");
+         " MB, which allows " + std::to_string(most_atoms(c)) +
+         " atoms with these options: select fewer atoms (prepare --atoms CA) or use another model");
   return layout;
 }
 
 namespace dm_detail {
 
-LevelImpl::LevelImpl(bool upsample, std::int64_t in_channels, std::int64_t out_channels,
-                     std::int64_t output_padding) {
+LevelImpl::LevelImpl(bool upsample, std::int64_t in_channels, std::int64_t out_channels, std::int64_t output_padding) {
   // No bias: the batch norm's shift replaces it.
   if (upsample)
-    up_ = register_module("conv", torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(in_channels,
-                                                                                               out_channels, 4)
-                                                                 .stride(2)
-                                                                 .padding(1)
-                                                                 .output_padding(output_padding)
-                                                                 .bias(false)));
+    up_ = register_module("conv",
+                          torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(in_channels, out_channels, 4)
+                                                         .stride(2)
+                                                         .padding(1)
+                                                         .output_padding(output_padding)
+                                                         .bias(false)));
   else
     down_ = register_module(
         "conv",
@@ -167,8 +167,8 @@ DistanceMatrixAutoencoderImpl::DistanceMatrixAutoencoderImpl(const ModelConfig& 
     down_.push_back(register_module("down" + std::to_string(l),
                                     dm_detail::Level(false, l == 0 ? 1 : channels[l - 1], channels[l], 0)));
   enc_fc_ = register_module("enc_fc", torch::nn::Linear(channels.back(), config_.latent_dim));
-  dec_fc_ = register_module(
-      "dec_fc", torch::nn::Linear(config_.latent_dim, channels.back() * sides.back() * sides.back()));
+  dec_fc_ =
+      register_module("dec_fc", torch::nn::Linear(config_.latent_dim, channels.back() * sides.back() * sides.back()));
   // up<k> takes level l = levels-1-k back from side d_{l+1} to d_l; the
   // output padding restores the odd sides the encoder's halving floored.
   for (std::size_t k = 0; k + 1 < levels; ++k) {
