@@ -240,9 +240,17 @@ with temp_dir() as tmp:
     run("prepare", big, "-o", big_data, "--atoms", "N,CA,C,O")
     code, out, err = run("train", big_data, "-o", os.path.join(tmp, "big-run"), "--model", "cnn2d-dm",
                          "--epochs", "1", "--threads", "1", expect_ok=False)
-    checks.check(code == 2 and "1000 atoms need about" in err and "MB per structure" in err and
+    checks.check(code == 2 and "1000 atoms need about" in err and "MiB per structure" in err and
                  "allows 909 atoms" in err and not os.path.exists(os.path.join(tmp, "big-run")),
                  f"train --model cnn2d-dm on 1,000 atoms: exit {code}, the memory bound with its numbers, "
                  f"nothing written: {err.strip()!r}")
+    # ... and refused before --overwrite removes an earlier run for nothing.
+    earlier = straight
+    before = {name: open(os.path.join(earlier, name), "rb").read() for name in ("best.ckpt", "log.jsonl")}
+    code, out, err = run("train", big_data, "-o", earlier, "--model", "cnn2d-dm", "--overwrite", "--epochs", "1",
+                         "--threads", "1", expect_ok=False)
+    after = {name: open(os.path.join(earlier, name), "rb").read() for name in before}
+    checks.check(code == 2 and "need about" in err and after == before,
+                 f"train --model cnn2d-dm --overwrite on 1,000 atoms: exit {code}, the earlier run kept")
 
 checks.finish()

@@ -2,6 +2,7 @@
 // MDS that turns decoded distances into coordinates: stress never rises, the
 // structure and its chirality come back), the memory bound's message, and
 // training through the unrolled MDS.
+#include <ATen/autocast_mode.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -11,6 +12,7 @@
 #include "molearn/core/error.hpp"
 #include "molearn/models/autoencoder.hpp"
 #include "molearn/models/distance_matrix_autoencoder.hpp"
+#include "molearn/train/precision.hpp"
 
 namespace {
 
@@ -118,24 +120,49 @@ TEST(DistanceMatrixAutoencoder, DecodesAroundTheExampleItWasGiven) {
   const torch::NoGradGuard no_grad;
   const auto decoded = model.decode(torch::randn({2, 2}));
   EXPECT_LT((decoded.mean(2) - example.mean(2)).abs().max().item<double>(), 1e-4);
+  EXPECT_EQ(model.decode_distances(torch::zeros({1, 2})).diagonal(0, 1, 2).abs().max().item<double>(), 0.0);
   EXPECT_THROW(model.initialise_with_example(torch::zeros({1, 3, 23})), molearn::InputError);
 }
 
-TEST(DistanceMatrixAutoencoder, RefusesWhatWouldNotFitInMemoryAndSaysHowMuch) {
+TEST(DistanceMatrixAutoencoder, RefusesToTrainWhatWouldNotFitInMemoryAndSaysHowMuch) {
+  // Built (a checkpoint of it would load and decode), but not trainable.
+  DistanceMatrixAutoencoderImpl big(config_for(2145));
   try {
-    molearn::distance_matrix_layout(config_for(2145));
-    FAIL() << "2145 atoms accepted";
+    big.check_trainable();
+    FAIL() << "training 2145 atoms accepted";
   } catch (const molearn::InputError& e) {
     const std::string message = e.what();
     EXPECT_NE(message.find("2145 atoms need about"), std::string::npos) << message;
-    EXPECT_NE(message.find("MB per structure"), std::string::npos) << message;
+    EXPECT_NE(message.find("MiB per structure"), std::string::npos) << message;
     EXPECT_NE(message.find("--atoms CA"), std::string::npos) << message;
   }
+  EXPECT_NO_THROW(DistanceMatrixAutoencoderImpl(config_for(200)).check_trainable());
+  EXPECT_TRUE(big.needs_aligned_frames());
   ModelConfig few = config_for(7);
   EXPECT_THROW(molearn::distance_matrix_layout(few), molearn::InputError);
   ModelConfig no_mds = config_for(30);
   no_mds.mds_iterations = 0;
   EXPECT_THROW(molearn::distance_matrix_layout(no_mds), molearn::InputError);
+}
+
+TEST(DistanceMatrixAutoencoder, MdsInFp32LeavesTheCallersBf16AutocastOn) {
+  DistanceMatrixAutoencoderImpl model(config_for(30));
+  const auto x = random_structures(4, 30, 9);
+  model.initialise_with_example(x.slice(0, 0, 1));
+  const molearn::Bf16Autocast autocast(true);
+  const auto out = model.forward(x);
+  EXPECT_TRUE(at::autocast::is_cpu_enabled()) << "encode/decode must restore the caller's autocast";
+  EXPECT_EQ(out.scalar_type(), torch::kFloat32);
+  const auto loss = (out - x).pow(2).mean();
+  loss.backward();
+  for (const auto& p : model.parameters()) ASSERT_TRUE(p.grad().isfinite().all().item<bool>());
+  // The convolutions ran in bf16: the decoded distances differ from fp32's.
+  const auto z = model.encode(x).detach().to(torch::kFloat32);  // autocast's linear layer answers in bf16
+  const auto bf16 = model.decode_distances(z);
+  at::autocast::set_cpu_enabled(false);
+  const auto fp32 = model.decode_distances(z);
+  at::autocast::set_cpu_enabled(true);
+  EXPECT_GT((bf16 - fp32).abs().max().item<double>(), 0.0);
 }
 
 TEST(DistanceMatrixAutoencoder, LearnsThroughTheUnrolledMds) {

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
+
 #include <unistd.h>
+#include <algorithm>
 
 #include <cmath>
 #include <cstring>
@@ -147,7 +149,24 @@ TEST_P(TrainerTest, ResumeContinuesBitForBit) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, TrainerTest, ::testing::Values("foldingnet", "conv1d"));
+INSTANTIATE_TEST_SUITE_P(Models, TrainerTest, ::testing::Values("foldingnet", "conv1d", "cnn2d-dm"));
+
+// cnn2d-dm keeps the first training frame (never a validation one) as the
+// start of its MDS; the checkpoint carries it.
+TEST(Trainer, CheckpointKeepsTheDistanceMatrixModelsTrainingFrame) {
+  test::TempDir dir;
+  const Dataset data = bending_helix(12, 30);
+  write_dataset(data, dir.file("d.mlds"));
+  auto options = quick_options(dir.file("d.mlds"), dir.file("run"), "cnn2d-dm");
+  options.max_epochs = 1;
+  train_autoencoder(options);
+  auto loaded = load_checkpoint(dir.file("run/best.ckpt"));
+  const auto reference = loaded.model->named_buffers()["reference"];
+  const std::size_t frame = data.train_indices.front();
+  const auto expected = torch::from_blob(const_cast<float*>(data.frame(frame).data()), {30, 3}).t();
+  EXPECT_TRUE(torch::allclose(reference, expected)) << "frame " << frame;
+  EXPECT_EQ(std::count(data.valid_indices.begin(), data.valid_indices.end(), frame), 0);
+}
 
 TEST(Trainer, ResumeWithAnotherArchitectureIsRejected) {
   test::TempDir dir;

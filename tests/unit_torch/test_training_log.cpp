@@ -2,6 +2,7 @@
 // the physics start, the bond metric, the Sinkhorn trainer's divergences)
 // line up with the epochs, NaN where an epoch has none.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -13,23 +14,35 @@
 
 namespace {
 
-std::string write_log(const std::string& name, const std::string& text) {
-  const auto path = std::filesystem::temp_directory_path() / ("molearn-test-" + name + ".jsonl");
-  std::ofstream(path) << text;
-  return path.string();
-}
+// A log file of this process, removed when the test ends however it ends.
+class LogFile {
+ public:
+  LogFile(const std::string& name, const std::string& text)
+      : path_((std::filesystem::temp_directory_path() /
+               ("molearn-test-" + name + "-" + std::to_string(::getpid()) + ".jsonl"))
+                  .string()) {
+    std::ofstream(path_) << text;
+  }
+  ~LogFile() {
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 }  // namespace
 
 TEST(TrainingLog, OptionalColumnsLineUpWithTheEpochs) {
-  const std::string path = write_log("optional",
-                                     R"({"epoch":1,"train_loss":0.5,"valid_loss":0.6,"valid_rmsd":2.0}
+  const LogFile file("optional",
+                     R"({"epoch":1,"train_loss":0.5,"valid_loss":0.6,"valid_rmsd":2.0}
 {"epoch":2,"train_loss":0.4,"valid_loss":0.5,"valid_rmsd":1.8,"train_energy":900,"valid_energy":950}
 {"epoch":3,"train_loss":0.3,"train_energy":800,"valid_bond_rmsd":0.2,"valid_stretched_bonds":40}
 {"epoch":4,"train_loss":0.2,"valid_loss":0.4,"valid_rmsd":1.5}
 )");
-  const molearn::TrainingLog log = molearn::read_training_log(path);
-  std::filesystem::remove(path);
+  const molearn::TrainingLog log = molearn::read_training_log(file.path());
   ASSERT_EQ(log.epoch.size(), 4u);
   ASSERT_EQ(log.train_energy.size(), 4u);
   ASSERT_EQ(log.valid_energy.size(), 4u);
@@ -50,14 +63,13 @@ TEST(TrainingLog, OptionalColumnsLineUpWithTheEpochs) {
 }
 
 TEST(TrainingLog, AColumnOfTheWrongTypeNamesTheLine) {
-  const std::string path = write_log("wrong-type", R"({"epoch":1,"train_loss":0.5}
+  const LogFile file("wrong-type", R"({"epoch":1,"train_loss":0.5}
 {"epoch":2,"train_loss":0.4,"train_energy":"high"}
 )");
   try {
-    molearn::read_training_log(path);
+    molearn::read_training_log(file.path());
     FAIL() << "a text energy was accepted";
   } catch (const molearn::FormatError& e) {
     EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
   }
-  std::filesystem::remove(path);
 }

@@ -29,6 +29,15 @@ class AutoencoderImpl : public torch::nn::Module {
   // reference structure keep it (cnn2d-dm starts its MDS there); the
   // others ignore it.
   virtual void initialise_with_example(const torch::Tensor& /*structure*/) {}
+  // Throws InputError when this model cannot be trained here (cnn2d-dm:
+  // the memory a training step would take). Loading and decoding need
+  // less, so the constructor does not refuse what only training cannot do.
+  virtual void check_trainable() const {}
+  // True for a model that answers in one orientation whatever its input's
+  // (cnn2d-dm: its encoder cannot see rotations and its MDS starts from a
+  // training frame), so that frames not superposed (prepare without
+  // --align) leave an error it cannot learn away.
+  virtual bool needs_aligned_frames() const { return false; }
   virtual const ModelConfig& config() const = 0;
 };
 

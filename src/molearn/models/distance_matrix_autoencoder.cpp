@@ -20,7 +20,7 @@ constexpr double kLeakySlope = 0.1;
 
 [[noreturn]] void fail(const std::string& what) { throw InputError("cnn2d-dm: " + what); }
 
-std::string megabytes(double bytes) { return std::to_string(static_cast<long long>(std::ceil(bytes / (1 << 20)))); }
+std::string mebibytes(double bytes) { return std::to_string(static_cast<long long>(std::ceil(bytes / (1 << 20)))); }
 
 // MDS runs in fp32 whatever the caller's autocast: distances from a Gram
 // matrix in bfloat16 lose the bond lengths to cancellation.
@@ -34,6 +34,11 @@ class Fp32Scope {
  private:
   bool was_enabled_;
 };
+
+// 1 off the diagonal, 0 on it: [atoms, atoms].
+torch::Tensor off_diagonal(std::int64_t atoms, const torch::TensorOptions& options) {
+  return 1.0 - torch::eye(atoms, options);
+}
 
 // A right-handed spiral (3.6 atoms a turn, as an alpha helix): where MDS
 // starts until initialise_with_example gives a training frame. Any start
@@ -97,15 +102,7 @@ DistanceMatrixLayout distance_matrix_layout(const ModelConfig& c) {
   if (c.mds_iterations < 1 || c.mds_iterations > kMaxMdsIterations)
     fail("mds_iterations must be in 1.." + std::to_string(kMaxMdsIterations) + ", got " +
          std::to_string(c.mds_iterations));
-  DistanceMatrixLayout layout = unchecked_layout(c);
-  if (layout.training_bytes_per_structure > DistanceMatrixAutoencoderImpl::kMaxTrainingBytesPerStructure)
-    fail(std::to_string(c.atoms) + " atoms need about " + megabytes(layout.training_bytes_per_structure) +
-         " MB per structure in a training step (" + std::to_string(c.atoms) + " x " + std::to_string(c.atoms) +
-         " distance maps through the convolutions and " + std::to_string(c.mds_iterations) +
-         " MDS iterations); the bound is " + megabytes(DistanceMatrixAutoencoderImpl::kMaxTrainingBytesPerStructure) +
-         " MB, which allows " + std::to_string(most_atoms(c)) +
-         " atoms with these options: select fewer atoms (prepare --atoms CA) or use another model");
-  return layout;
+  return unchecked_layout(c);
 }
 
 namespace dm_detail {
@@ -146,12 +143,12 @@ torch::Tensor smacof(const torch::Tensor& distances, const torch::Tensor& start,
   const Fp32Scope fp32;
   const auto target = distances.to(torch::kFloat32);
   const std::int64_t batch = target.size(0), atoms = target.size(1);
-  const auto off_diagonal = 1.0 - torch::eye(atoms, target.options());
+  const auto off = off_diagonal(atoms, target.options());
   auto x = (start - start.mean(0, true)).to(target.options()).unsqueeze(0).expand({batch, atoms, 3});
   for (std::int64_t k = 0; k < iterations; ++k) {
     // Guttman transform with unit weights: x <- B(x) x / N, where
     // B_ij = -D_ij / d_ij(x) off the diagonal and each row of B sums to 0.
-    const auto ratio = target / pairwise_distances(x) * off_diagonal;
+    const auto ratio = target / pairwise_distances(x) * off;
     x = (ratio.sum(-1, true) * x - torch::bmm(ratio, x)) / static_cast<double>(atoms);
   }
   return x;
@@ -191,13 +188,28 @@ void DistanceMatrixAutoencoderImpl::initialise_with_example(const torch::Tensor&
   reference_.copy_(frame);
 }
 
+void DistanceMatrixAutoencoderImpl::check_trainable() const {
+  const ModelConfig& c = config_;
+  if (layout_.training_bytes_per_structure > kMaxTrainingBytesPerStructure)
+    fail(std::to_string(c.atoms) + " atoms need about " + mebibytes(layout_.training_bytes_per_structure) +
+         " MiB per structure in a training step (" + std::to_string(c.atoms) + " x " + std::to_string(c.atoms) +
+         " distance maps through the convolutions and " + std::to_string(c.mds_iterations) +
+         " MDS iterations); the bound is " + mebibytes(kMaxTrainingBytesPerStructure) + " MiB, which allows " +
+         std::to_string(most_atoms(c)) +
+         " atoms with these options: select fewer atoms (prepare --atoms CA) or use another model");
+}
+
 torch::Tensor DistanceMatrixAutoencoderImpl::encode(torch::Tensor x) {
   if (x.dim() != 3 || x.size(1) != 3 || x.size(2) != config_.atoms)
     fail("expected input [batch, 3, " + std::to_string(config_.atoms) + "], got " + c10::str(x.sizes()));
   torch::Tensor h;
   {
     const Fp32Scope fp32;
-    h = pairwise_distances(x.to(torch::kFloat32).transpose(1, 2)).unsqueeze(1);
+    // Centred first: the Gram matrix's rounding grows with the coordinates'
+    // distance from the origin; the diagonal's noise is masked to its 0.
+    auto points = x.to(torch::kFloat32).transpose(1, 2);
+    points = points - points.mean(1, true);
+    h = (pairwise_distances(points) * off_diagonal(config_.atoms, points.options())).unsqueeze(1);
   }
   for (auto& level : down_) h = level->forward(h);
   return enc_fc_->forward(h.mean({2, 3}));
@@ -210,8 +222,8 @@ torch::Tensor DistanceMatrixAutoencoderImpl::decode_distances(const torch::Tenso
   auto h = dec_fc_->forward(z).view({z.size(0), layout_.channels.back(), side, side});
   for (auto& level : up_) h = level->forward(h);
   h = head_->forward(h).squeeze(1).to(torch::kFloat32);
-  // Distances are symmetric and positive; the diagonal is never read.
-  return torch::softplus(0.5 * (h + h.transpose(1, 2)));
+  // Distances are symmetric, positive off the diagonal and 0 on it.
+  return torch::softplus(0.5 * (h + h.transpose(1, 2))) * off_diagonal(config_.atoms, h.options());
 }
 
 torch::Tensor DistanceMatrixAutoencoderImpl::decode(torch::Tensor z) {

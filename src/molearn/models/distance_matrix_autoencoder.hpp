@@ -28,12 +28,15 @@
 //   up<k>     ConvTranspose2d(c_l -> c_{l-1}, 4, stride 2, padding 1, output padding d_l - 2 d_{l+1}),
 //             BatchNorm, LeakyReLU(0.1), for l = K-1 .. 1
 //   head      ConvTranspose2d(c_0 -> 1, ...) to [B, 1, N, N]
-//   distances softplus of the symmetrised map, 0 on the diagonal
+//   distances softplus of the symmetrised map, 0 on the diagonal (never read by MDS)
 //   SMACOF    mds_iterations Guttman transforms from the buffer `reference` [3, N] -> [B, 3, N]
 //
-// Memory grows with N^2: the model refuses more atoms than fit in
-// kMaxTrainingBytesPerStructure during training, and says how many it would
-// take (select fewer atoms, e.g. `prepare --atoms CA`).
+// Memory grows with N^2: check_trainable refuses more atoms than fit in
+// kMaxTrainingBytesPerStructure in a training step of the autoencoder
+// trainer (a Sinkhorn or physics step decodes more and needs up to about
+// twice that), and says how many it would take (select fewer atoms, e.g.
+// `prepare --atoms CA`). Loading and decoding need far less, so the
+// constructor does not refuse.
 #pragma once
 
 #include <vector>
@@ -52,8 +55,8 @@ struct DistanceMatrixLayout {
   // autograd keeps for every level and every MDS iteration.
   double training_bytes_per_structure = 0;
 };
-// Throws InputError for unusable sizes (fewer than 8 atoms, a memory
-// estimate above the bound, channel options out of range).
+// Throws InputError for unusable sizes (fewer than 8 atoms, channel or MDS
+// options out of range).
 DistanceMatrixLayout distance_matrix_layout(const ModelConfig& config);
 
 namespace dm_detail {
@@ -74,8 +77,10 @@ TORCH_MODULE(Level);
 
 }  // namespace dm_detail
 
-// [B, N, 3] -> [B, N, N] Euclidean distances; entries below 1e-6 (the
-// diagonal) are held at 1e-6 so that the square root's gradient stays finite.
+// [B, N, 3] -> [B, N, N] Euclidean distances by the Gram matrix. Squared
+// distances are held at >= 1e-12 so that the square root's gradient stays
+// finite; the diagonal is rounding noise (about 1e-3 of the coordinates'
+// size in fp32), which callers mask.
 torch::Tensor pairwise_distances(const torch::Tensor& points);
 
 // Metric MDS by SMACOF: `iterations` Guttman transforms of `start` [N, 3]
@@ -93,6 +98,9 @@ class DistanceMatrixAutoencoderImpl : public AutoencoderImpl {
   torch::Tensor decode_distances(const torch::Tensor& z);
   // The reference becomes `structure` [1, 3, N] (a training frame).
   void initialise_with_example(const torch::Tensor& structure) override;
+  // The memory bound (see above), with the numbers in the message.
+  void check_trainable() const override;
+  bool needs_aligned_frames() const override { return true; }
   const ModelConfig& config() const override { return config_; }
 
  private:

@@ -203,7 +203,9 @@ std::string distance_matrix_source(const ModelConfig& c) {
     << "    d2 = q.unsqueeze(-1) + q.unsqueeze(-2) - 2.0 * torch.bmm(p, p.transpose(1, 2))\n"
     << "    return d2.clamp_min(1e-12).sqrt()\n\n"
     << "def encode(self, x):\n"
-    << "    h = self.distances(x.transpose(1, 2)).unsqueeze(1)\n";
+    << "    p = x.transpose(1, 2)\n"
+    << "    p = p - p.mean(1, True)\n"
+    << "    h = (self.distances(p) * (1.0 - torch.eye(" << c.atoms << ", dtype=p.dtype))).unsqueeze(1)\n";
   for (std::size_t l = 0; l < levels; ++l) {
     const std::string b = "down" + std::to_string(l);
     s << "    h = " << level("torch.conv2d(h, self." + b + "__conv__weight, None, [2, 2], [1, 1])", b) << "\n";
@@ -225,10 +227,10 @@ std::string distance_matrix_source(const ModelConfig& c) {
   const std::string pad = std::to_string(layout.sides[0] - 2 * layout.sides[1]);
   s << "    h = torch.conv_transpose2d(h, self.head__weight, self.head__bias, [2, 2], [1, 1], [" << pad << ", " << pad
     << "]).squeeze(1)\n"
-    << "    target = torch.softplus(0.5 * (h + h.transpose(1, 2)), 1, 20)\n"
     // SMACOF from the reference (models/distance_matrix_autoencoder.cpp)
     << "    n = " << c.atoms << "\n"
-    << "    off = 1.0 - torch.eye(n, dtype=target.dtype)\n"
+    << "    off = 1.0 - torch.eye(n, dtype=h.dtype)\n"
+    << "    target = torch.softplus(0.5 * (h + h.transpose(1, 2)), 1, 20) * off\n"
     << "    start = self.reference.t()\n"
     << "    p = (start - start.mean(0, True)).unsqueeze(0).expand(z.size(0), n, 3)\n"
     << "    for _ in range(" << c.mds_iterations << "):\n"

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <set>
 #include <sstream>
@@ -342,8 +343,24 @@ double validation_energy(Run& run) {
     ends = torch::cat({ends, train.slice(0, 0, std::min<std::int64_t>(3 - ends.size(0), train.size(0)))});
   }
   if (ends.size(0) < 2) return 0;
-  const auto z = run.model->encode(run.tensors.frames(ends));
-  return run.physics->fixed_points_energy([&run](const torch::Tensor& point) { return run.model->decode(point); }, z);
+  // A batch at a time: memory for a batch, not for every validation frame
+  // (cnn2d-dm's N x N maps would not fit).
+  const std::int64_t batch = run.options.batch_size;
+  auto chunked = [batch](std::int64_t n, const std::function<torch::Tensor(std::int64_t, std::int64_t)>& f) {
+    std::vector<torch::Tensor> parts;
+    for (std::int64_t first = 0; first < n; first += batch) parts.push_back(f(first, std::min(n, first + batch)));
+    return torch::cat(parts);
+  };
+  const auto z = chunked(ends.size(0), [&](std::int64_t first, std::int64_t end) {
+    return run.model->encode(run.tensors.frames(ends.slice(0, first, end)));
+  });
+  return run.physics->fixed_points_energy(
+      [&](const torch::Tensor& points) {
+        return chunked(points.size(0), [&](std::int64_t first, std::int64_t end) {
+          return run.model->decode(points.slice(0, first, end));
+        });
+      },
+      z);
 }
 
 struct Validation {
@@ -480,6 +497,12 @@ void start_fresh(Run& run) {
   // A training frame, never a validation one: a model that keeps it
   // (cnn2d-dm's reference) must not have seen the frames it is judged on.
   run.model->initialise_with_example(run.tensors.frames(run.tensors.train_indices.slice(0, 0, 1)));
+  const bool aligned = run.dataset.settings.is_object() && run.dataset.settings.value("align", false);
+  if (run.model->needs_aligned_frames() && !aligned)
+    run.message("warning: " + run.options.dataset + " was prepared without --align, and " +
+                run.state.model.architecture +
+                " decodes every structure in one orientation (a training frame's): frames turned otherwise keep an "
+                "error it cannot learn away; prepare the dataset with --align");
 }
 
 // The files of a run in `folder` that train writes: an earlier run's.
@@ -549,6 +572,8 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
     throw InputError(options.dataset + ": has " + std::to_string(run.dataset.train_indices.size()) +
                      " training frames; at least 2 are needed (batch normalisation)");
   options.model.atoms = static_cast<std::int64_t>(run.dataset.atom_count());
+  // Refused now, before --overwrite removes an earlier run for nothing.
+  make_autoencoder(options.model)->check_trainable();
   load_frames(run);
   run.bf16 = use_bf16(options.precision);
   if (options.precision != "fp32")
