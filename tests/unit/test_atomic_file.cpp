@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "molearn/core/atomic_file.hpp"
 #include "test_support.hpp"
@@ -99,4 +100,17 @@ TEST(AtomicFile, RemovesAKilledWritersStagedFoldersButNotLinks) {
   EXPECT_FALSE(fs::exists(previous));
   EXPECT_TRUE(fs::is_symlink(link));
   EXPECT_TRUE(fs::exists(target + "/loss.png"));
+}
+
+TEST(AtomicFile, ListsTheTemporariesOfKilledWritersNewestFirst) {
+  TempDir dir;
+  const std::string older = dir.file("t.dcd.tmp." + std::to_string(ended_process()));
+  const std::string newer = dir.file("t.dcd.tmp." + std::to_string(ended_process()));
+  const std::string running = dir.file("t.dcd.tmp." + std::to_string(::getppid()));  // a live writer's
+  const std::string other = dir.file("u.dcd.tmp." + std::to_string(ended_process()));
+  for (const auto& path : {older, newer, running, other}) write_text(path, "frames");
+  age(older, std::chrono::minutes(10));
+  age(newer, std::chrono::minutes(2));
+  EXPECT_EQ(molearn::abandoned_temporaries(dir.file("t.dcd")), (std::vector<std::string>{newer, older}));
+  EXPECT_TRUE(molearn::abandoned_temporaries(dir.file("v.dcd")).empty());
 }

@@ -20,6 +20,7 @@
 #include "molearn/core/error.hpp"
 #include "molearn/data/polymer.hpp"
 #include "molearn/data/selection.hpp"
+#include "molearn/io/dcd_reader.hpp"
 #include "molearn/io/dcd_writer.hpp"
 #include "molearn/io/pdb_writer.hpp"
 #include "molearn/io/residue_names.hpp"
@@ -279,31 +280,70 @@ CheckpointHeader load_checkpoint(const std::string& path, MolecularDynamics& md,
   return header;
 }
 
-// The frames of the earlier run, copied into the new trajectory.
-// The frames of the earlier run, copied into the new trajectory; they must
-// be exactly the frames the checkpoint was written after.
-void copy_frames(const std::string& path, const CheckpointHeader& checkpoint, std::size_t atoms, DcdWriter& writer) {
-  auto reader = open_trajectory(path);
-  if (reader->atom_count() != atoms)
-    throw InputError(path + ": has " + std::to_string(reader->atom_count()) + " atoms, the system " +
-                     std::to_string(atoms));
+// Where the frames of the run to resume are: its trajectory when it stopped
+// cleanly (Ctrl-C, SIGTERM), else the temporary file of a run killed with
+// kill -9 or lost with its node (frames are flushed there before each
+// checkpoint). The first whose first `frames` frames end with the frame the
+// checkpoint was written after; opened, so that it stays readable when the
+// new trajectory's writer clears stale temporary files.
+struct ResumeFrames {
+  std::unique_ptr<TrajectoryReader> reader;
+  std::string path;
+  bool abandoned = false;  // a killed run's temporary file
+};
+
+// Whether the first `checkpoint.frames` frames of `path` are the checkpoint's
+// run's; the trajectory of a clean stop must hold exactly those frames.
+bool holds_checkpoint_frames(const std::string& path, const CheckpointHeader& checkpoint, std::size_t atoms,
+                             bool exactly) {
+  // A DCD by content: a temporary file's name (s.dcd.tmp.PID) has no .dcd extension.
+  auto reader = std::make_unique<DcdReader>(path);
   const std::optional<std::size_t> count = reader->frame_count();
-  if (count && *count != checkpoint.frames)
-    throw InputError(path + ": holds " + std::to_string(*count) +
-                     " frames, but the checkpoint was written after frame " + std::to_string(checkpoint.frames) +
-                     ": they are not from the same run (a run stopped by kill -9 keeps its frames in " + path +
-                     ".tmp.*); start again without --resume");
+  if (reader->atom_count() != atoms || !count || *count < checkpoint.frames || (exactly && *count != checkpoint.frames))
+    return false;
+  Frame frame;
+  for (std::size_t i = 0; i < checkpoint.frames; ++i)
+    if (!reader->read(frame)) return false;
+  return checkpoint.frames == 0 || frame_fingerprint(frame.xyz) == checkpoint.last_frame;
+}
+
+ResumeFrames find_resume_frames(const std::string& output, const CheckpointHeader& checkpoint, std::size_t atoms) {
+  std::vector<std::string> tried;
+  auto accept = [&](const std::string& path, bool abandoned) -> std::optional<ResumeFrames> {
+    tried.push_back(path);
+    try {
+      if (!holds_checkpoint_frames(path, checkpoint, atoms, !abandoned)) return std::nullopt;
+    } catch (const Error&) {
+      return std::nullopt;  // unreadable: not this run's frames
+    }
+    return ResumeFrames{std::make_unique<DcdReader>(path), path, abandoned};
+  };
+  if (fs::is_regular_file(output))
+    if (auto found = accept(output, false)) return std::move(*found);
+  for (const std::string& temporary : abandoned_temporaries(output))
+    if (auto found = accept(temporary, true)) return std::move(*found);
+  std::string names;
+  for (const std::string& path : tried) names += (names.empty() ? "" : ", ") + path;
+  throw InputError(output + ": no trajectory holds the " + std::to_string(checkpoint.frames) +
+                   " frames the checkpoint was written after" + (names.empty() ? "" : " (looked in " + names + ")") +
+                   ": they are not from the same run; start again without --resume");
+}
+
+// Copies the first checkpoint.frames frames of the earlier run into the new
+// trajectory, flushed, so that a run killed again resumes from them too.
+void copy_frames(ResumeFrames& earlier, const CheckpointHeader& checkpoint, DcdWriter& writer) {
   Frame frame;
   for (std::size_t i = 0; i < checkpoint.frames; ++i) {
-    if (!reader->read(frame))
-      throw InputError(path + ": holds " + std::to_string(i) + " frames, the checkpoint belongs to frame " +
+    if (!earlier.reader->read(frame))
+      throw InputError(earlier.path + ": holds " + std::to_string(i) + " frames, the checkpoint belongs to frame " +
                        std::to_string(checkpoint.frames));
     writer.write(frame);
   }
-  if (checkpoint.frames > 0 && frame_fingerprint(frame.xyz) != checkpoint.last_frame)
-    throw InputError(path +
-                     ": its last frame is not the one the checkpoint was written with: they are not from the "
-                     "same run; start again without --resume");
+  writer.flush();
+  if (earlier.abandoned) {
+    std::error_code ignored;
+    fs::remove(earlier.path, ignored);  // its frames are in the new trajectory now
+  }
 }
 
 struct PreparedSystem {
@@ -432,6 +472,7 @@ void run_dynamics(const SimulateArgs& args, MolecularDynamics& md, DcdWriter& wr
     }
     if (md.steps_done() % args.report_every != 0) break;  // a final partial interval writes no frame
     writer.write(frame);
+    writer.flush();  // the frame reaches the file before the checkpoint that counts it
     save_checkpoint(checkpoint, md, writer.frames_written(), frame, run_identity(args));
     last_frame_step = md.steps_done();
     progress.update(progress_text(args, md, energy, first_step, start), md.steps_done() == args.steps);
@@ -463,10 +504,13 @@ void run_simulate(const SimulateArgs& args) {
     std::fprintf(stderr, "note: the last %lld steps (after the last multiple of --report-every) write no frame\n",
                  static_cast<long long>(args.steps % args.report_every));
   check_outputs(args);
-  if (args.resume)
+  if (args.resume) {
+    // A run killed with kill -9 left its frames in a temporary file instead.
+    const bool frames = fs::is_regular_file(args.output) || !abandoned_temporaries(args.output).empty();
     for (const std::string& needed : {args.output, topology_path_for(args.output), checkpoint_path_for(args.output)})
-      if (!fs::is_regular_file(needed))
+      if (!fs::is_regular_file(needed) && !(needed == args.output && frames))
         throw InputError(needed + ": not found; --resume continues a run that wrote it (run without --resume)");
+  }
 
   PreparedSystem prepared = prepare_system(args);
   const std::size_t atoms = prepared.topology.atom_count();
@@ -485,17 +529,22 @@ void run_simulate(const SimulateArgs& args) {
   dcd.timestep_ps = args.md.timestep_fs / 1000.0;
   dcd.start_step = args.report_every;
   dcd.step_interval = args.report_every;
+  CheckpointHeader checkpoint;
+  ResumeFrames earlier;
+  if (args.resume) {
+    checkpoint = load_checkpoint(checkpoint_path_for(args.output), md, atoms, run_identity(args));
+    if (md.steps_done() != static_cast<std::int64_t>(checkpoint.frames) * args.report_every)
+      throw InputError(checkpoint_path_for(args.output) + ": written at step " + std::to_string(md.steps_done()) +
+                       " after " + std::to_string(checkpoint.frames) + " frames, which does not fit --report-every " +
+                       std::to_string(args.report_every) + " (resume with the same options)");
+    earlier = find_resume_frames(args.output, checkpoint, atoms);  // before the writer clears stale temporaries
+  }
   DcdWriter writer(args.output, atoms, dcd);
   if (args.resume) {
-    const CheckpointHeader checkpoint =
-        load_checkpoint(checkpoint_path_for(args.output), md, atoms, run_identity(args));
     const std::size_t frames = checkpoint.frames;
-    if (md.steps_done() != static_cast<std::int64_t>(frames) * args.report_every)
-      throw InputError(checkpoint_path_for(args.output) + ": written at step " + std::to_string(md.steps_done()) +
-                       " after " + std::to_string(frames) + " frames, which does not fit --report-every " +
-                       std::to_string(args.report_every) + " (resume with the same options)");
-    copy_frames(args.output, checkpoint, atoms, writer);
-    std::printf("resuming at step %lld after %zu frames\n", static_cast<long long>(md.steps_done()), frames);
+    copy_frames(earlier, checkpoint, writer);
+    std::printf("resuming at step %lld after %zu frames%s\n", static_cast<long long>(md.steps_done()), frames,
+                earlier.abandoned ? (" (recovered from " + earlier.path + ", left by a killed run)").c_str() : "");
     if (md.steps_done() >= args.steps) {
       writer.close();
       std::printf("already at step %lld of %lld: nothing to do (raise --steps to go on)\n",
@@ -566,7 +615,8 @@ void add_simulate_command(CLI::App& app) {
       "Bonds to hydrogen are constrained. The same --seed gives the same trajectory on the Reference platform; "
       "on the CPU platform only with the same --threads on the same machine, as far as OpenMM allows.\n"
       "Ctrl-C (or SIGTERM) stops within a few hundred steps and leaves a valid DCD of the frames so far; --resume "
-      "continues it exactly where the last frame was written.\n\n"
+      "continues it exactly where the last frame was written. A run killed outright (kill -9, a lost node) keeps "
+      "its frames in OUTPUT.dcd.tmp.PID; --resume recovers them from there.\n\n"
       "Examples:\n"
       "  molearn simulate protein.pdb -o traj.dcd --steps 50000 --report-every 500\n"
       "  molearn simulate solvated.pdb --strip-water --implicit obc2 -o traj.dcd --temperature 350\n"

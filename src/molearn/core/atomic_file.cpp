@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -26,17 +27,24 @@ std::string temporary_name(const std::string& final_path) {
 // copy moved aside), a file or a folder, its process gone from this host,
 // and untouched for a minute (so a writer on another host sharing the
 // folder, whose PID means nothing here, is left alone while it writes).
-bool is_stale_temporary(const std::filesystem::directory_entry& entry, const std::string& final_name) {
-  const std::string name = entry.path().filename().string();
+// Whether `name` is final_name + one of `kinds` + the PID of a process no
+// longer running on this host.
+bool names_a_dead_writer(const std::string& name, const std::string& final_name,
+                         std::initializer_list<const char*> kinds) {
   std::string digits;
-  for (const char* kind : {".tmp.", ".old."}) {
+  for (const char* kind : kinds) {
     const std::string prefix = final_name + kind;
     if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0) digits = name.substr(prefix.size());
   }
   if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) return false;
   const long pid = std::stol(digits);
   if (pid <= 0 || pid == ::getpid()) return false;
-  if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) return false;  // alive, or not ours to probe
+  // ESRCH: no such process. Success or EPERM (another user's): running.
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+bool is_stale_temporary(const std::filesystem::directory_entry& entry, const std::string& final_name) {
+  if (!names_a_dead_writer(entry.path().filename().string(), final_name, {".tmp.", ".old."})) return false;
   std::error_code ec;
   const auto status = entry.symlink_status(ec);  // a symbolic link is never ours to follow
   if (ec || !(std::filesystem::is_regular_file(status) || std::filesystem::is_directory(status))) return false;
@@ -71,6 +79,25 @@ void remove_stale_temporaries(const std::string& final_path) {
       std::error_code ignored;
       std::filesystem::remove_all(it->path(), ignored);
     }
+}
+
+std::vector<std::string> abandoned_temporaries(const std::string& final_path) {
+  const std::filesystem::path path(final_path);
+  const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : ".";
+  std::vector<std::pair<std::filesystem::file_time_type, std::string>> found;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code entry_ec;
+    if (!names_a_dead_writer(it->path().filename().string(), path.filename().string(), {".tmp."}) ||
+        !std::filesystem::is_regular_file(it->symlink_status(entry_ec)) || entry_ec)
+      continue;
+    const auto modified = it->last_write_time(entry_ec);
+    if (!entry_ec) found.emplace_back(modified, it->path().string());
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<std::string> paths;
+  for (auto& [time, name] : found) paths.push_back(std::move(name));
+  return paths;
 }
 
 void check_regular_output(const std::string& path) {

@@ -25,6 +25,11 @@ void check_output_is_not_input(const std::string& output, const std::vector<std:
 // will finish. AtomicFile calls it; so does a staged folder's writer.
 void remove_stale_temporaries(const std::string& final_path);
 
+// The temporary files NAME.tmp.PID of `final_path` whose writer is no
+// longer running on this host (killed with kill -9, or its node lost), most
+// recently changed first: what a resumable writer can recover from.
+std::vector<std::string> abandoned_temporaries(const std::string& final_path);
+
 class AtomicFile {
  public:
   // Opens `final_path`'s temporary sibling for binary writing. Throws

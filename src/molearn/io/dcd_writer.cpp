@@ -141,6 +141,11 @@ void DcdWriter::write(const Frame& frame) {
   ++frames_;
 }
 
+void DcdWriter::flush() {
+  file_.stream().flush();
+  check_stream();
+}
+
 void DcdWriter::close() {
   if (closed_) return;
   closed_ = true;

@@ -39,6 +39,12 @@ class DcdWriter {
   // The frame's unit cell is ignored when with_unit_cell is false.
   void write(const Frame& frame);
 
+  // Pushes the frames written so far into the temporary file, so that a
+  // process killed afterwards (kill -9) leaves them readable there: simulate
+  // flushes before each checkpoint, and --resume reads them back. Throws
+  // OutputError when a write failed.
+  void flush();
+
   // Writes the frame count into the header and moves the file into place.
   // Throws OutputError if anything could not be written.
   void close();
