@@ -3,6 +3,7 @@ killed with SIGKILL and resumed continues exactly as an uninterrupted run,
 generation, and bad input for train/generate.
 """
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -252,5 +253,34 @@ with temp_dir() as tmp:
     after = {name: open(os.path.join(earlier, name), "rb").read() for name in before}
     checks.check(code == 2 and "need about" in err and after == before,
                  f"train --model cnn2d-dm --overwrite on 1,000 atoms: exit {code}, the earlier run kept")
+
+    # The architectures' options reach the model: cnn2d-dm's memory bound moves with them.
+    for option, allowed in (("--mds-iterations", "32"), ("--channels", "64")):
+        code, out, err = run("train", big_data, "-o", os.path.join(tmp, "big-run"), "--model", "cnn2d-dm", option,
+                             allowed, "--epochs", "1", "--threads", "1", expect_ok=False)
+        bound = re.search(r"allows (\d+) atoms", err)
+        checks.check(code == 2 and bound is not None and int(bound.group(1)) < 909,
+                     f"train --model cnn2d-dm {option} {allowed}: the memory bound allows fewer atoms than with "
+                     f"the defaults (909): {err.strip()[-120:]!r}")
+    # siren's width: between its three hidden layers, two width x width weights, each with AdamW's two
+    # moments in the checkpoint.
+    narrow = os.path.join(tmp, "narrow-siren")
+    run("train", data, "-o", narrow, "--model", "siren", "--siren-width", "48", "--siren-w0", "20", "--epochs", "1",
+        "--threads", "1")
+    with zipfile.ZipFile(os.path.join(narrow, "best.ckpt")) as archive:
+        sizes = [i.file_size for i in archive.infolist() if "/data/" in i.filename]
+    checks.check(sizes.count(48 * 48 * 4) == 6 and 512 * 512 * 4 not in sizes,
+                 f"train --model siren --siren-width 48: two 48 x 48 hidden weights (and their moments), none 512 x 512 "
+                 f"({sorted(sizes)[-4:]})")
+    code, out, err = run("train", data, "-o", narrow, "--model", "siren", "--epochs", "2", "--threads", "1",
+                         "--resume", expect_ok=False)
+    checks.check(code == 2 and "--siren-width 48" in err and "512" in err,
+                 f"--resume without the run's --siren-width is refused, naming it: {err.strip()!r}")
+    # An option of another architecture is refused, not ignored, before anything is written.
+    code, out, err = run("train", data, "-o", os.path.join(tmp, "wrong-option"), "--model", "conv1d",
+                         "--siren-width", "64", "--epochs", "1", expect_ok=False)
+    checks.check(code == 2 and "--siren-width" in err and "conv1d" in err and
+                 not os.path.exists(os.path.join(tmp, "wrong-option")),
+                 f"train --model conv1d --siren-width 64: exit {code}: {err.strip()!r}")
 
 checks.finish()

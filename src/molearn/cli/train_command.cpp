@@ -1,4 +1,5 @@
 // `molearn train`: fit an autoencoder to a prepared dataset.
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <csignal>
@@ -8,6 +9,7 @@
 
 #include "commands.hpp"
 #include "molearn/core/allocator.hpp"
+#include "molearn/core/error.hpp"
 #include "molearn/models/model_names.hpp"
 #include "molearn/train/trainer.hpp"
 #include "option_checks.hpp"
@@ -36,17 +38,36 @@ std::string format_duration(double seconds) {
 // reaches a validation RMSD of 1.3 A in 12 (the SIREN paper uses 1e-4).
 constexpr double kSirenLearningRate = 1e-4;
 
+// An option of the architectures' hyper-parameters and the models it shapes.
+struct ModelOption {
+  CLI::Option* option;
+  std::vector<std::string> models;
+};
+
 struct TrainArgs {
   CLI::Option* lr_option = nullptr;
+  std::vector<ModelOption> model_options;
   TrainOptions options;
   std::string master;
   int world_size = 0;
   int rank = -1;
 };
 
+// An option that another architecture has would be ignored silently: refuse it.
+void check_model_options(const TrainArgs& args) {
+  const std::string& model = args.options.model.architecture;
+  for (const ModelOption& m : args.model_options) {
+    if (m.option->count() == 0 || std::find(m.models.begin(), m.models.end(), model) != m.models.end()) continue;
+    std::string which;
+    for (const auto& name : m.models) which += (which.empty() ? "" : " or ") + name;
+    throw InputError(m.option->get_name() + " shapes --model " + which + ", not " + model);
+  }
+}
+
 void run_train(TrainArgs& args) {
   keep_freed_memory_for_reuse();  // 1.2-1.6x faster steps, see core/allocator.hpp
   TrainOptions& options = args.options;
+  check_model_options(args);
   if (args.lr_option->count() == 0 && options.model.architecture == "siren") options.learning_rate = kSirenLearningRate;
   options.distributed.read_environment();  // explicit options below win over the environment
   if (args.world_size > 0) options.distributed.world_size = args.world_size;
@@ -151,6 +172,26 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--latent", options->model.latent_dim, "Latent dimension")
       ->capture_default_str()
       ->check(positive_number());
+  ModelConfig& m = options->model;
+  auto model_option = [&](const std::string& name, auto& value, const std::string& description,
+                          std::vector<std::string> shaped, double low, double high) {
+    CLI::Option* option =
+        cmd->add_option(name, value, description)->capture_default_str()->check(number_in_range(low, high));
+    args->model_options.push_back({option, std::move(shaped)});
+  };
+  model_option("--knn", m.knn, "foldingnet, small-foldingnet: neighbours of each atom in the encoder's graph layers",
+               {"foldingnet", "small-foldingnet"}, 1, 1024);
+  model_option("--channels", m.init_channels,
+               "conv1d, cnn2d-dm: channels of the first convolution (x1.5 per level below it)", {"conv1d", "cnn2d-dm"},
+               1, 1024);
+  model_option("--depth", m.depth, "conv1d: levels of the encoder (each halves the chain)", {"conv1d"}, 1, 16);
+  model_option("--siren-width", m.siren_hidden, "siren: width of the three hidden sine layers", {"siren"}, 1, 8192);
+  model_option("--siren-w0", m.siren_w0, "siren: frequency of the sine activations (SIREN's omega_0)", {"siren"}, 1e-3,
+               1e3);
+  model_option("--mds-iterations", m.mds_iterations,
+               "cnn2d-dm: SMACOF steps from the decoded distances to coordinates (more: closer to the distances, "
+               "more memory)",
+               {"cnn2d-dm"}, 1, 1000);
   cmd->add_option("--epochs", options->max_epochs, "Maximum number of epochs")
       ->capture_default_str()
       ->check(positive_number());
@@ -265,6 +306,8 @@ void add_train_command(CLI::App& app) {
       "  molearn train murd.mlds -o run-phys/ --epochs 20 --physics torch --physics-start 5\n"
       "  # the distance-matrix autoencoder (N x N maps: up to 909 atoms), with the local distance loss\n"
       "  molearn train villin.mlds -o run-dm/ --model cnn2d-dm --local-weight 10\n"
+      "  # a narrower SIREN decoder\n"
+      "  molearn train villin.mlds -o run-siren/ --model siren --siren-width 256 --siren-w0 20\n"
       "  # a generator of N(0, I) latent samples (Python molearn's Sinkhorn trainer); then 'generate --sample'\n"
       "  molearn train murd.mlds -o run-sk/ --trainer sinkhorn --latent 2\n"
       "  # a dataset larger than memory, read a batch at a time; bfloat16 convolutions (opt-in)\n"

@@ -515,6 +515,20 @@ std::vector<std::string> earlier_run_files(const std::string& folder) {
   return found;
 }
 
+// A resumed run asking for other hyper-parameters would load weights into
+// another model, or train one the options no longer describe.
+void check_same_hyper_parameters(const std::string& path, const ModelConfig& saved, const ModelConfig& asked) {
+  const nlohmann::json had = saved.to_json(), wants = asked.to_json();
+  const std::pair<const char*, const char*> options[] = {
+      {"knn", "--knn"},           {"init_channels", "--channels"},
+      {"depth", "--depth"},       {"siren_hidden", "--siren-width"},
+      {"siren_w0", "--siren-w0"}, {"mds_iterations", "--mds-iterations"}};
+  for (const auto& [key, option] : options)
+    if (had.at(key) != wants.at(key))
+      throw InputError(path + ": the run was trained with " + option + " " + had.at(key).dump() +
+                       "; resume it with the same option (this run asks for " + wants.at(key).dump() + ")");
+}
+
 void resume(Run& run) {
   if (!std::filesystem::exists(run.last_path)) {
     // A run killed in its first epoch may have left best.ckpt without
@@ -534,6 +548,7 @@ void resume(Run& run) {
                      ", but this run asks for '" + run.options.model.architecture + "', " +
                      std::to_string(run.options.model.atoms) + " atoms, latent " +
                      std::to_string(run.options.model.latent_dim));
+  check_same_hyper_parameters(run.last_path, saved, run.options.model);
   const std::string saved_trainer = loaded.state.trainer();
   if (saved_trainer != run.options.trainer)
     throw InputError(run.last_path + ": the run was trained with --trainer " + saved_trainer +
