@@ -15,6 +15,8 @@ packages=(
   libopenblas0-openmp
   # force-field XML files and the Python oracles used by the tests
   python3-simtk python3-mdtraj python-mdtraj-doc python3-torch python3-numpy
+  # POT, the oracle of the Sinkhorn divergence (tests/oracle/test_sinkhorn_pot.py)
+  python3-pot
   # MolProbity's Ramachandran evaluator: the source of the shipped contour
   # tables (scripts/make-rama-tables.py) and the oracle of the tests
   python3-cctbx
