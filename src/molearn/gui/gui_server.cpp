@@ -1,6 +1,7 @@
 #include "molearn/gui/gui_server.hpp"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <fstream>
 #include <iterator>
@@ -136,6 +137,7 @@ struct GuiServer::Impl {
   std::map<std::string, Asset> assets;
   httplib::Server server;
   JobQueue jobs;
+  int listening_socket = -1;
 
   Impl(GuiSession& s, GuiServerOptions o) : session(s), options(std::move(o)), assets(load_assets()) {
     const std::size_t threads = options.threads;
@@ -145,6 +147,11 @@ struct GuiServer::Impl {
     server.set_write_timeout(options.timeout_seconds, 0);
     // Idle keep-alive connections hold a worker thread: let them go soon.
     server.set_keep_alive_timeout(1);
+    // Remembered so that widen_backlog() can reach the socket after bind.
+    server.set_socket_options([this](socket_t sock) {
+      httplib::default_socket_options(sock);
+      listening_socket = static_cast<int>(sock);
+    });
     server.set_default_headers({{"X-Content-Type-Options", "nosniff"}, {"Referrer-Policy", "no-referrer"}});
     const bool loopback = is_loopback_address(options.host);
     server.set_pre_routing_handler([loopback](const httplib::Request& req, httplib::Response& res) {
@@ -256,17 +263,35 @@ GuiServer::GuiServer(GuiSession& session, GuiServerOptions options)
 
 GuiServer::~GuiServer() { stop(); }
 
+namespace {
+
+// Debian's cpp-httplib is a compiled library that listens with a backlog of
+// 5 (CPPHTTPLIB_LISTEN_BACKLOG is fixed in it): a burst of clients (200 at
+// once in the GUI test) overflows that queue, the kernel falls back to SYN
+// cookies and some connections are reset. Listening again on the bound
+// socket raises the backlog (Linux allows it; the kernel caps it at
+// net.core.somaxconn). A failure leaves the server as it was.
+constexpr int kListenBacklog = 512;
+
+void widen_backlog(int socket) {
+  if (socket >= 0) ::listen(socket, kListenBacklog);
+}
+
+}  // namespace
+
 int GuiServer::bind() {
   auto& o = impl_->options;
   if (o.port == 0) {
     const int port = impl_->server.bind_to_any_port(o.host);
     if (port <= 0) throw InputError(o.host + ": cannot listen on this address");
+    widen_backlog(impl_->listening_socket);
     return port;
   }
   if (!impl_->server.bind_to_port(o.host, o.port))
     throw InputError(o.host + ":" + std::to_string(o.port) +
                      ": cannot listen there (the port is in use or the address is not this machine's); "
                      "try another --port, or --port 0 for any free one");
+  widen_backlog(impl_->listening_socket);
   return o.port;
 }
 
