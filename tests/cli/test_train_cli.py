@@ -2,6 +2,7 @@
 killed with SIGKILL and resumed continues exactly as an uninterrupted run,
 generation, and bad input for train/generate.
 """
+import json
 import os
 import re
 import shutil
@@ -272,6 +273,15 @@ with temp_dir() as tmp:
     checks.check(sizes.count(48 * 48 * 4) == 6 and 512 * 512 * 4 not in sizes,
                  f"train --model siren --siren-width 48: two 48 x 48 hidden weights (and their moments), none 512 x 512 "
                  f"({sorted(sizes)[-4:]})")
+    # info describes the checkpoint: the model with its options, the epochs and the best one's RMSD.
+    code, out, err = run("info", os.path.join(narrow, "best.ckpt"))
+    summary = json.loads(run("info", os.path.join(narrow, "best.ckpt"), "--json")[1])
+    best_rmsd = read_log(narrow)[0]["valid_rmsd"]
+    checks.check("siren" in out and "siren_hidden 48" in out and f"validation RMSD {best_rmsd:.3f} A" in out and
+                 summary["model"]["siren_hidden"] == 48 and summary["model"]["siren_w0"] == 20 and
+                 summary["epochs"] == 1 and summary["best"]["valid_rmsd"] == best_rmsd and
+                 summary["dataset"] == os.path.abspath(data) and summary["weights"] > 2 * 48 * 48,
+                 f"info on a checkpoint: {out.strip().splitlines()[:2]}")
     code, out, err = run("train", data, "-o", narrow, "--model", "siren", "--epochs", "2", "--threads", "1",
                          "--resume", expect_ok=False)
     checks.check(code == 2 and "--siren-width 48" in err and "512" in err,

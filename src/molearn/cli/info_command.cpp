@@ -1,11 +1,15 @@
-// `molearn info`: what a dataset file holds.
+// `molearn info`: what a dataset file or a training checkpoint holds.
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <set>
+#include <vector>
 
 #include "commands.hpp"
 #include "molearn/data/dataset_file.hpp"
+#include "molearn/train/checkpoint_summary.hpp"
 
 namespace molearn::cli {
 
@@ -42,7 +46,63 @@ nlohmann::json summary_of(const Dataset& d) {
           {"c_termini", c_termini}};
 }
 
+// A checkpoint is a zip archive (PyTorch's format); a dataset starts with its own magic bytes.
+bool is_zip_archive(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  return in.read(magic, 4) && std::string(magic, 4) == std::string("PK\x03\x04", 4);
+}
+
+// The options that shape each built-in architecture (a registered one: all).
+std::string model_options_text(const nlohmann::json& model) {
+  static const std::map<std::string, std::vector<std::string>> shaping{
+      {"foldingnet", {"knn"}},
+      {"small-foldingnet", {"knn"}},
+      {"conv1d", {"depth", "init_channels", "channel_growth", "residual_blocks", "dropout"}},
+      {"siren", {"siren_hidden", "siren_w0"}},
+      {"cnn2d-dm", {"init_channels", "channel_growth", "mds_iterations"}}};
+  std::vector<std::string> keys;
+  const auto found = shaping.find(model.at("architecture").get<std::string>());
+  if (found != shaping.end())
+    keys = found->second;
+  else
+    for (const auto& [key, value] : model.items())
+      if (key != "architecture" && key != "atoms" && key != "latent_dim") keys.push_back(key);
+  std::string text;
+  for (const auto& key : keys) text += (text.empty() ? "" : ", ") + key + " " + model.at(key).dump();
+  return text;
+}
+
+void print_checkpoint(const nlohmann::json& s) {
+  const nlohmann::json& model = s.at("model");
+  const nlohmann::json& best = s.at("best");
+  std::printf("checkpoint  %s\n", s.at("checkpoint").get<std::string>().c_str());
+  std::printf("model       %s: %lld atoms, latent dimension %lld (%s)\n",
+              model.at("architecture").get<std::string>().c_str(), model.at("atoms").get<long long>(),
+              model.at("latent_dim").get<long long>(), model_options_text(model).c_str());
+  std::printf("weights     %lld\n", s.at("weights").get<long long>());
+  std::printf("trainer     %s\n", s.at("trainer").get<std::string>().c_str());
+  std::string best_text = "best epoch " + std::to_string(best.at("epoch").get<int>());
+  if (best.contains("valid_rmsd")) {
+    char rmsd[64];
+    std::snprintf(rmsd, sizeof rmsd, ": validation RMSD %.3f A", best.at("valid_rmsd").get<double>());
+    best_text += rmsd;
+  }
+  std::printf("epochs      %d (%s)\n", s.at("epochs").get<int>(), best_text.c_str());
+  std::printf("dataset     %s (%zu residues; mean, std %.6g A, %.6g A)\n", s.at("dataset").get<std::string>().c_str(),
+              s.at("residues").get<std::size_t>(), s.at("mean").get<double>(), s.at("std").get<double>());
+}
+
 void run_info(const InfoArgs& args) {
+  const bool named_checkpoint = args.path.size() >= 5 && args.path.compare(args.path.size() - 5, 5, ".ckpt") == 0;
+  if (named_checkpoint || is_zip_archive(args.path)) {
+    const nlohmann::json s = checkpoint_summary(args.path);
+    if (args.json)
+      std::cout << s.dump(2) << '\n';
+    else
+      print_checkpoint(s);
+    return;
+  }
   // The metadata, and every coordinate checked (checksum, finite) in bounded
   // memory: a dataset of any size is described without being loaded.
   DatasetDataSection section;
@@ -73,14 +133,19 @@ void run_info(const InfoArgs& args) {
 
 void add_info_command(CLI::App& app) {
   auto args = std::make_shared<InfoArgs>();
-  CLI::App* cmd =
-      app.add_subcommand("info", "Describe a dataset file: frames, atoms, residues, selection, scale, split.");
-  cmd->add_option("dataset", args->path, "Dataset file written by 'molearn prepare'")->required();
+  CLI::App* cmd = app.add_subcommand(
+      "info",
+      "Describe a dataset file (frames, atoms, residues, selection, scale, split) or a training checkpoint (model "
+      "and its options, weights, trainer, epochs and the best one, dataset).");
+  cmd->add_option("file", args->path,
+                  "Dataset (.mlds, from 'molearn prepare') or checkpoint (.ckpt, from 'molearn train')")
+      ->required();
   cmd->add_flag("--json", args->json, "Print the summary as JSON");
   cmd->footer(
       "Examples:\n"
       "  molearn info murd.mlds\n"
-      "  molearn info murd.mlds --json");
+      "  molearn info murd.mlds --json\n"
+      "  molearn info run/best.ckpt");
   cmd->callback([args] { run_info(*args); });
 }
 
