@@ -514,6 +514,14 @@ def check_command_kills(tmp, run_dir):
     # The last kill left the frames up to its checkpoint in s.dcd.tmp.PID: --resume recovers them and
     # finishes the run as if it had never been killed (the complete run's bytes; s.dcd still holds them).
     complete = read_bytes(final)
+    # Resumed later (the killed run's files untouched for minutes, as the writer's clean-up of dead writers'
+    # files expects) and failing while it copies the frames (a 10 kB file size limit): the frames stay.
+    for name in os.listdir(folder):
+        if name.startswith("s.dcd.tmp."):
+            os.utime(os.path.join(folder, name), (time.time() - 600, time.time() - 600))
+    failing = Process([*args, "--resume"], preexec_fn=limited_to(10000))
+    failing_code = failing.wait()
+    checks.check(failing_code not in (0, None), f"simulate --resume that cannot write its copy fails: exit {failing_code}")
     code, out, err = run(*args, "--resume", expect_ok=False)
     recovered = re.search(r"recovered from (\S+), left by a killed run", out)
     checks.check(code == 0 and recovered is not None and read_bytes(final) == complete and

@@ -1,5 +1,6 @@
 // `molearn info`: what a dataset file or a training checkpoint holds.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "molearn/core/error.hpp"
 #include "molearn/data/dataset_file.hpp"
 #include "molearn/train/checkpoint_summary.hpp"
 
@@ -88,12 +90,16 @@ void print_checkpoint(const nlohmann::json& s) {
     std::snprintf(rmsd, sizeof rmsd, ": validation RMSD %.3f A", best.at("valid_rmsd").get<double>());
     best_text += rmsd;
   }
-  std::printf("epochs      %d (%s)\n", s.at("epochs").get<int>(), best_text.c_str());
+  std::printf("saved at    epoch %d (%s)\n", s.at("epochs").get<int>(), best_text.c_str());
   std::printf("dataset     %s (%zu residues; mean, std %.6g A, %.6g A)\n", s.at("dataset").get<std::string>().c_str(),
               s.at("residues").get<std::size_t>(), s.at("mean").get<double>(), s.at("std").get<double>());
 }
 
 void run_info(const InfoArgs& args) {
+  // A FIFO or a device would block or never end: only regular files are read.
+  std::error_code ec;
+  if (std::filesystem::exists(args.path, ec) && !std::filesystem::is_regular_file(args.path, ec))
+    throw InputError(args.path + ": not a regular file (a dataset or a checkpoint is expected)");
   const bool named_checkpoint = args.path.size() >= 5 && args.path.compare(args.path.size() - 5, 5, ".ckpt") == 0;
   if (named_checkpoint || is_zip_archive(args.path)) {
     const nlohmann::json s = checkpoint_summary(args.path);

@@ -38,8 +38,18 @@ std::string without_library_tags(const char* what) {
     if (end == std::string::npos) break;
     text.erase(at, end + 2 - at);
   }
+  // libtorch's errors end with a C++ backtrace: a user needs the message.
+  for (const char* trace : {"\nException raised from ", "\nframe #0"})
+    if (const auto at = text.find(trace); at != std::string::npos) text.erase(at);
   return text;
 }
+
+// libtorch reports a failed allocation as its own error, not std::bad_alloc.
+bool is_allocation_failure(const std::string& text) {
+  return text.find("DefaultCPUAllocator: can't allocate memory") != std::string::npos;
+}
+
+constexpr const char* kOutOfMemory = "out of memory (inputs too large for this machine, or a damaged file)";
 
 }  // namespace
 
@@ -87,10 +97,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "molearn: error: %s\n", without_library_tags(e.what()).c_str());
     return kExitBadInput;
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "molearn: error: out of memory (inputs too large for this machine, or a damaged file)\n");
+    std::fprintf(stderr, "molearn: error: %s\n", kOutOfMemory);
     return kExitFailure;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "molearn: error: %s\n", without_library_tags(e.what()).c_str());
+    const std::string text = without_library_tags(e.what());
+    std::fprintf(stderr, "molearn: error: %s\n", is_allocation_failure(text) ? kOutOfMemory : text.c_str());
     return kExitFailure;
   }
   return 0;

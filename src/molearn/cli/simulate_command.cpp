@@ -282,7 +282,7 @@ CheckpointHeader load_checkpoint(const std::string& path, MolecularDynamics& md,
 
 // Where the frames of the run to resume are: its trajectory when it stopped
 // cleanly (Ctrl-C, SIGTERM), else the temporary file of a run killed with
-// kill -9 or lost with its node (frames are flushed there before each
+// kill -9 on this host (frames are flushed there, not synced, before each
 // checkpoint). The first whose first `frames` frames end with the frame the
 // checkpoint was written after; opened, so that it stays readable when the
 // new trajectory's writer clears stale temporary files.
@@ -538,6 +538,13 @@ void run_simulate(const SimulateArgs& args) {
                        " after " + std::to_string(checkpoint.frames) + " frames, which does not fit --report-every " +
                        std::to_string(args.report_every) + " (resume with the same options)");
     earlier = find_resume_frames(args.output, checkpoint, atoms);  // before the writer clears stale temporaries
+    // The writer's clean-up removes a dead writer's temporary file untouched
+    // for a minute: touched, the killed run's frames stay on disk until the
+    // copy below is flushed, so a resume that fails again can still find them.
+    if (earlier.abandoned) {
+      std::error_code ignored;
+      fs::last_write_time(earlier.path, fs::file_time_type::clock::now(), ignored);
+    }
   }
   DcdWriter writer(args.output, atoms, dcd);
   if (args.resume) {
@@ -615,8 +622,8 @@ void add_simulate_command(CLI::App& app) {
       "Bonds to hydrogen are constrained. The same --seed gives the same trajectory on the Reference platform; "
       "on the CPU platform only with the same --threads on the same machine, as far as OpenMM allows.\n"
       "Ctrl-C (or SIGTERM) stops within a few hundred steps and leaves a valid DCD of the frames so far; --resume "
-      "continues it exactly where the last frame was written. A run killed outright (kill -9, a lost node) keeps "
-      "its frames in OUTPUT.dcd.tmp.PID; --resume recovers them from there.\n\n"
+      "continues it exactly where the last frame was written. A run killed outright on this host (kill -9, a "
+      "cancelled job) keeps its frames in OUTPUT.dcd.tmp.PID; --resume recovers them from there.\n\n"
       "Examples:\n"
       "  molearn simulate protein.pdb -o traj.dcd --steps 50000 --report-every 500\n"
       "  molearn simulate solvated.pdb --strip-water --implicit obc2 -o traj.dcd --temperature 350\n"

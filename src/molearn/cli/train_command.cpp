@@ -183,8 +183,9 @@ void add_train_command(CLI::App& app) {
                {"foldingnet", "small-foldingnet"}, 1, 1024);
   model_option("--channels", m.init_channels,
                "conv1d, cnn2d-dm: channels of the first convolution (x1.5 per level below it)", {"conv1d", "cnn2d-dm"},
-               1, 1024);
-  model_option("--depth", m.depth, "conv1d: levels of the encoder (each halves the chain)", {"conv1d"}, 1, 16);
+               1, 256);
+  // conv1d's deepest level has channels x 1.5^(depth - 1) channels: 8 levels of 256 are already ~4,400.
+  model_option("--depth", m.depth, "conv1d: levels of the encoder (each halves the chain)", {"conv1d"}, 1, 8);
   model_option("--siren-width", m.siren_hidden, "siren: width of the three hidden sine layers", {"siren"}, 1, 8192);
   model_option("--siren-w0", m.siren_w0, "siren: frequency of the sine activations (SIREN's omega_0)", {"siren"}, 1e-3,
                1e3);
