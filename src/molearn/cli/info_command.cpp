@@ -3,7 +3,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <set>
 #include <vector>
@@ -11,6 +10,7 @@
 #include "commands.hpp"
 #include "molearn/core/error.hpp"
 #include "molearn/data/dataset_file.hpp"
+#include "molearn/models/architecture_options.hpp"
 #include "molearn/train/checkpoint_summary.hpp"
 
 namespace molearn::cli {
@@ -57,17 +57,11 @@ bool is_zip_archive(const std::string& path) {
 
 // The options that shape each built-in architecture (a registered one: all).
 std::string model_options_text(const nlohmann::json& model) {
-  static const std::map<std::string, std::vector<std::string>> shaping{
-      {"foldingnet", {"knn"}},
-      {"small-foldingnet", {"knn"}},
-      {"conv1d", {"depth", "init_channels", "channel_growth", "residual_blocks", "dropout"}},
-      {"siren", {"siren_hidden", "siren_w0"}},
-      {"cnn2d-dm", {"init_channels", "channel_growth", "mds_iterations"}}};
+  const std::string architecture = model.at("architecture").get<std::string>();
   std::vector<std::string> keys;
-  const auto found = shaping.find(model.at("architecture").get<std::string>());
-  if (found != shaping.end())
-    keys = found->second;
-  else
+  for (const ArchitectureOption& a : architecture_options())
+    if (a.shapes(architecture)) keys.push_back(a.key);
+  if (keys.empty())
     for (const auto& [key, value] : model.items())
       if (key != "architecture" && key != "atoms" && key != "latent_dim") keys.push_back(key);
   std::string text;

@@ -6,10 +6,12 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <variant>
 
 #include "commands.hpp"
 #include "molearn/core/allocator.hpp"
 #include "molearn/core/error.hpp"
+#include "molearn/models/architecture_options.hpp"
 #include "molearn/models/model_names.hpp"
 #include "molearn/train/trainer.hpp"
 #include "option_checks.hpp"
@@ -38,10 +40,10 @@ std::string format_duration(double seconds) {
 // reaches a validation RMSD of 1.3 A in 12 (the SIREN paper uses 1e-4).
 constexpr double kSirenLearningRate = 1e-4;
 
-// An option of the architectures' hyper-parameters and the models it shapes.
+// An option of the architectures' hyper-parameters and its row of the table.
 struct ModelOption {
   CLI::Option* option;
-  std::vector<std::string> models;
+  const ArchitectureOption* spec;
 };
 
 struct TrainArgs {
@@ -57,9 +59,9 @@ struct TrainArgs {
 void check_model_options(const TrainArgs& args) {
   const std::string& model = args.options.model.architecture;
   for (const ModelOption& m : args.model_options) {
-    if (m.option->count() == 0 || std::find(m.models.begin(), m.models.end(), model) != m.models.end()) continue;
+    if (m.option->count() == 0 || m.spec->shapes(model)) continue;
     std::string which;
-    for (const auto& name : m.models) which += (which.empty() ? "" : " or ") + name;
+    for (const auto& name : m.spec->architectures) which += (which.empty() ? "" : " or ") + name;
     throw InputError(m.option->get_name() + " shapes --model " + which + ", not " + model);
   }
 }
@@ -172,27 +174,19 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--latent", options->model.latent_dim, "Latent dimension")
       ->capture_default_str()
       ->check(positive_number());
-  ModelConfig& m = options->model;
-  auto model_option = [&](const std::string& name, auto& value, const std::string& description,
-                          std::vector<std::string> shaped, double low, double high) {
-    CLI::Option* option =
-        cmd->add_option(name, value, description)->capture_default_str()->check(number_in_range(low, high));
-    args->model_options.push_back({option, std::move(shaped)});
-  };
-  model_option("--knn", m.knn, "foldingnet, small-foldingnet: neighbours of each atom in the encoder's graph layers",
-               {"foldingnet", "small-foldingnet"}, 1, 1024);
-  model_option("--channels", m.init_channels,
-               "conv1d, cnn2d-dm: channels of the first convolution (x1.5 per level below it)", {"conv1d", "cnn2d-dm"},
-               1, 256);
-  // conv1d's deepest level has channels x 1.5^(depth - 1) channels: 8 levels of 256 are already ~4,400.
-  model_option("--depth", m.depth, "conv1d: levels of the encoder (each halves the chain)", {"conv1d"}, 1, 8);
-  model_option("--siren-width", m.siren_hidden, "siren: width of the three hidden sine layers", {"siren"}, 1, 8192);
-  model_option("--siren-w0", m.siren_w0, "siren: frequency of the sine activations (SIREN's omega_0)", {"siren"}, 1e-3,
-               1e3);
-  model_option("--mds-iterations", m.mds_iterations,
-               "cnn2d-dm: SMACOF steps from the decoded distances to coordinates (more: closer to the distances, "
-               "more memory)",
-               {"cnn2d-dm"}, 1, 1000);
+  for (const ArchitectureOption& a : architecture_options()) {
+    if (a.flag.empty()) continue;
+    std::string models;
+    for (const auto& name : a.architectures) models += (models.empty() ? "" : ", ") + name;
+    std::visit(
+        [&](auto field) {
+          CLI::Option* option = cmd->add_option(a.flag, options->model.*field, models + ": " + a.help)
+                                    ->capture_default_str()
+                                    ->check(number_in_range(a.low, a.high));
+          args->model_options.push_back({option, &a});
+        },
+        a.field);
+  }
   cmd->add_option("--epochs", options->max_epochs, "Maximum number of epochs")
       ->capture_default_str()
       ->check(positive_number());

@@ -16,6 +16,7 @@
 #include "molearn/core/error.hpp"
 #include "molearn/core/random.hpp"
 #include "molearn/data/dataset_file.hpp"
+#include "molearn/models/architecture_options.hpp"
 #include "molearn/models/batch_norm.hpp"
 #include "molearn/physics/forcefield_reader.hpp"
 #include "molearn/train/autocast_model.hpp"
@@ -519,14 +520,12 @@ std::vector<std::string> earlier_run_files(const std::string& folder) {
 // another model, or train one the options no longer describe.
 void check_same_hyper_parameters(const std::string& path, const ModelConfig& saved, const ModelConfig& asked) {
   const nlohmann::json had = saved.to_json(), wants = asked.to_json();
-  const std::pair<const char*, const char*> options[] = {
-      {"knn", "--knn"},           {"init_channels", "--channels"},
-      {"depth", "--depth"},       {"siren_hidden", "--siren-width"},
-      {"siren_w0", "--siren-w0"}, {"mds_iterations", "--mds-iterations"}};
-  for (const auto& [key, option] : options)
-    if (had.at(key) != wants.at(key))
-      throw InputError(path + ": the run was trained with " + option + " " + had.at(key).dump() +
-                       "; resume it with the same option (this run asks for " + wants.at(key).dump() + ")");
+  for (const ArchitectureOption& a : architecture_options()) {
+    if (had.at(a.key) == wants.at(a.key)) continue;
+    const std::string named = a.flag.empty() ? a.key : a.flag;
+    throw InputError(path + ": the run was trained with " + named + " " + had.at(a.key).dump() +
+                     "; resume it with the same option (this run asks for " + wants.at(a.key).dump() + ")");
+  }
 }
 
 void resume(Run& run) {
