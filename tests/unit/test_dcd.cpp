@@ -550,6 +550,12 @@ TEST_F(DcdSkip, SkipThenRead) {
   EXPECT_FALSE(reader.skip());
   EXPECT_FALSE(reader.read(frame));
   EXPECT_EQ(reader.position(), 6u);
+  // simulate --resume checks the last frame, then rewinds to copy them all.
+  reader.rewind();
+  EXPECT_EQ(reader.position(), 0u);
+  ASSERT_TRUE(reader.read(frame));
+  EXPECT_EQ(frame.xyz, frames[0].xyz);
+  EXPECT_EQ(frame.step, 10);
 }
 
 // ---- writer ----
@@ -654,6 +660,12 @@ TEST_F(DcdFlavours, FixedAtoms) {
     ASSERT_TRUE(skipper.skip());
     ASSERT_TRUE(skipper.read(frame));
     EXPECT_EQ(frame.xyz, frames[2].xyz);
+    // Rewound, frame 0 comes back whole and the later frames still have the fixed atoms.
+    skipper.rewind();
+    EXPECT_EQ(read_all(skipper).back().xyz, frames[2].xyz);
+    skipper.rewind();
+    ASSERT_TRUE(skipper.read(frame));
+    EXPECT_EQ(frame.xyz, frame0);
   }
 }
 

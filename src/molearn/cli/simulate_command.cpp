@@ -292,19 +292,21 @@ struct ResumeFrames {
   bool abandoned = false;  // a killed run's temporary file
 };
 
-// Whether the first `checkpoint.frames` frames of `path` are the checkpoint's
-// run's; the trajectory of a clean stop must hold exactly those frames.
-bool holds_checkpoint_frames(const std::string& path, const CheckpointHeader& checkpoint, std::size_t atoms,
-                             bool exactly) {
-  // A DCD by content: a temporary file's name (s.dcd.tmp.PID) has no .dcd extension.
-  auto reader = std::make_unique<DcdReader>(path);
-  const std::optional<std::size_t> count = reader->frame_count();
-  if (reader->atom_count() != atoms || !count || *count < checkpoint.frames || (exactly && *count != checkpoint.frames))
+// Whether the first `checkpoint.frames` frames of `reader` are the
+// checkpoint's run's (the last of them is the one it fingerprinted); the
+// trajectory of a clean stop must hold exactly those frames. Reads only that
+// frame, and leaves the reader at frame 0 for the copy.
+bool holds_checkpoint_frames(DcdReader& reader, const CheckpointHeader& checkpoint, std::size_t atoms, bool exactly) {
+  const std::optional<std::size_t> count = reader.frame_count();
+  if (reader.atom_count() != atoms || !count || *count < checkpoint.frames || (exactly && *count != checkpoint.frames))
     return false;
-  Frame frame;
-  for (std::size_t i = 0; i < checkpoint.frames; ++i)
-    if (!reader->read(frame)) return false;
-  return checkpoint.frames == 0 || frame_fingerprint(frame.xyz) == checkpoint.last_frame;
+  if (checkpoint.frames == 0) return true;
+  for (std::size_t i = 0; i + 1 < checkpoint.frames; ++i)
+    if (!reader.skip()) return false;
+  Frame last;
+  const bool same = reader.read(last) && frame_fingerprint(last.xyz) == checkpoint.last_frame;
+  reader.rewind();
+  return same;
 }
 
 ResumeFrames find_resume_frames(const std::string& output, const CheckpointHeader& checkpoint, std::size_t atoms) {
@@ -312,11 +314,13 @@ ResumeFrames find_resume_frames(const std::string& output, const CheckpointHeade
   auto accept = [&](const std::string& path, bool abandoned) -> std::optional<ResumeFrames> {
     tried.push_back(path);
     try {
-      if (!holds_checkpoint_frames(path, checkpoint, atoms, !abandoned)) return std::nullopt;
+      // A DCD by content: a temporary file's name (s.dcd.tmp.PID) has no .dcd extension.
+      auto reader = std::make_unique<DcdReader>(path);
+      if (!holds_checkpoint_frames(*reader, checkpoint, atoms, !abandoned)) return std::nullopt;
+      return ResumeFrames{std::move(reader), path, abandoned};
     } catch (const Error&) {
       return std::nullopt;  // unreadable: not this run's frames
     }
-    return ResumeFrames{std::make_unique<DcdReader>(path), path, abandoned};
   };
   if (fs::is_regular_file(output))
     if (auto found = accept(output, false)) return std::move(*found);

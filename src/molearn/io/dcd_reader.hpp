@@ -45,6 +45,8 @@ class DcdReader : public TrajectoryReader {
   // Moves to the next frame without reading it (except frame 0 of a file with
   // fixed atoms, whose coordinates later frames need).
   bool skip() override;
+  // Goes back to frame 0: the next read() returns the first frame again.
+  void rewind() { position_ = 0; }
 
   // Complete frames in the file. Computed from the file size, which is
   // reliable, rather than from the header's NSET, which is 0 or stale when the

@@ -18,8 +18,8 @@ struct ArchitectureOption {
   std::string flag;                        // train's option; empty: none (the default is always used)
   std::vector<std::string> architectures;  // the built-in models it shapes
   std::variant<std::int64_t ModelConfig::*, double ModelConfig::*> field;
-  double low = 0, high = 0;                // the range train accepts
-  std::string help;                        // what it does, without the models' names
+  double low = 0, high = 0;  // the range train accepts
+  std::string help;          // what it does, without the models' names
 
   bool shapes(const std::string& architecture) const;
 };
