@@ -37,6 +37,30 @@ TEST(BatchNorm, LocalPathEqualsTorchBatchNorm1d) {
   EXPECT_EQ(ours->num_batches_tracked.item<std::int64_t>(), 3);  // eval leaves the statistics alone
 }
 
+// Under bf16 autocast a convolution hands over bf16 activations: they stay
+// bf16 (no cast to fp32 and back before the next convolution), while the
+// statistics and the gradients of the weights are fp32 and agree with an
+// fp32 batch norm on the same values.
+TEST(BatchNorm, Bf16ActivationsStayBf16WithFp32Statistics) {
+  torch::manual_seed(4);
+  BatchNorm ours(6);
+  torch::nn::BatchNorm1d theirs(6);
+  randomise(ours, theirs);
+  const auto x = (torch::randn({4, 6, 50}) * 3 + 1).to(torch::kBFloat16);
+  const auto out = ours->forward(x);
+  const auto expected = theirs->forward(x.to(torch::kFloat32));
+  EXPECT_EQ(out.scalar_type(), torch::kBFloat16);
+  EXPECT_LT((out.to(torch::kFloat32) - expected).abs().max().item<double>(), 0.05);  // bf16 has 8 bits
+  EXPECT_EQ(ours->running_mean.scalar_type(), torch::kFloat32);
+  EXPECT_TRUE(torch::allclose(ours->running_mean, theirs->running_mean, 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(ours->running_var, theirs->running_var, 1e-5, 1e-6));
+  out.to(torch::kFloat32).pow(2).sum().backward();
+  expected.pow(2).sum().backward();
+  EXPECT_EQ(ours->weight.grad().scalar_type(), torch::kFloat32);
+  EXPECT_TRUE(torch::allclose(ours->weight.grad(), theirs->weight.grad(), 0.02, 0.5))
+      << ours->weight.grad() << theirs->weight.grad();
+}
+
 TEST(BatchNorm, SameParameterNamesAsTorch) {
   BatchNorm ours(3);
   torch::nn::BatchNorm1d theirs(3);

@@ -21,16 +21,16 @@ BatchNormImpl::BatchNormImpl(std::int64_t features, double eps, double momentum)
 }
 
 torch::Tensor BatchNormImpl::forward(const torch::Tensor& input) {
-  // Under bfloat16 autocast the convolution before comes in bf16: the
-  // statistics and the normalisation are computed in fp32 (as PyTorch's
-  // mixed precision keeps batch norm), and fp32 goes on.
-  const torch::Tensor x = input.scalar_type() == torch::kBFloat16 ? input.to(torch::kFloat32) : input;
   if (is_training()) {
     torch::NoGradGuard no_grad;
     num_batches_tracked += 1;
   }
-  if (is_training() && cross_process_sum_) return cross_process_forward(x);
-  return torch::batch_norm(x, weight, bias, running_mean, running_var, is_training(), momentum_, eps_,
+  // Under bfloat16 autocast the convolution before comes in bf16. libtorch's
+  // CPU batch norm takes bf16 activations with fp32 weights and statistics
+  // and accumulates in fp32, so they stay bf16: casting them to fp32 and back
+  // for the next convolution cost as much as the normalisation itself.
+  if (is_training() && cross_process_sum_) return cross_process_forward(input.to(torch::kFloat32));
+  return torch::batch_norm(input, weight, bias, running_mean, running_var, is_training(), momentum_, eps_,
                            /*cudnn_enabled=*/false);
 }
 

@@ -60,9 +60,12 @@ GraphLayerImpl::GraphLayerImpl(std::int64_t in_channels, std::int64_t out_channe
 torch::Tensor GraphLayerImpl::forward(const torch::Tensor& x, bool plain) {
   // As in Python molearn the neighbourhoods are a function of the features
   // but are not differentiated; the gradient flows through the max-pool.
-  const std::int64_t k = std::min(k_, x.size(2));
-  auto idx = neighbours(x, k, plain);
-  auto pooled = plain ? knn::neighbour_max_reference(x, idx) : knn::neighbour_max(x, idx);
+  // Under bf16 autocast the features arrive in bf16; the kNN kernels work
+  // in fp32 (the max-pool's output goes to a convolution that casts anyway).
+  const torch::Tensor features = x.scalar_type() == torch::kBFloat16 ? x.to(torch::kFloat) : x;
+  const std::int64_t k = std::min(k_, features.size(2));
+  auto idx = neighbours(features, k, plain);
+  auto pooled = plain ? knn::neighbour_max_reference(features, idx) : knn::neighbour_max(features, idx);
   return relu_after_bn(conv_bn(conv, bn, pooled, fold_bn_ && !plain), plain);
 }
 
