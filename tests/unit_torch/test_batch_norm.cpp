@@ -46,16 +46,24 @@ TEST(BatchNorm, Bf16ActivationsStayBf16WithFp32Statistics) {
   BatchNorm ours(6);
   torch::nn::BatchNorm1d theirs(6);
   randomise(ours, theirs);
-  const auto x = (torch::randn({4, 6, 50}) * 3 + 1).to(torch::kBFloat16);
+  const auto x = (torch::randn({4, 6, 50}) * 3 + 1).to(torch::kBFloat16).requires_grad_();
+  const auto x32 = x.detach().to(torch::kFloat32).requires_grad_();
   const auto out = ours->forward(x);
-  const auto expected = theirs->forward(x.to(torch::kFloat32));
+  const auto expected = theirs->forward(x32);
   EXPECT_EQ(out.scalar_type(), torch::kBFloat16);
   EXPECT_LT((out.to(torch::kFloat32) - expected).abs().max().item<double>(), 0.05);  // bf16 has 8 bits
   EXPECT_EQ(ours->running_mean.scalar_type(), torch::kFloat32);
   EXPECT_TRUE(torch::allclose(ours->running_mean, theirs->running_mean, 1e-5, 1e-6));
   EXPECT_TRUE(torch::allclose(ours->running_var, theirs->running_var, 1e-5, 1e-6));
-  out.to(torch::kFloat32).pow(2).sum().backward();
-  expected.pow(2).sum().backward();
+  // A loss whose gradient is not a multiple of the output, so that every
+  // term of the input's gradient matters.
+  const auto target = torch::randn({4, 6, 50});
+  (out.to(torch::kFloat32) - target).pow(2).sum().backward();
+  (expected - target).pow(2).sum().backward();
+  EXPECT_EQ(x.grad().scalar_type(), torch::kBFloat16);
+  const double largest = x32.grad().abs().max().item<double>();
+  EXPECT_LT((x.grad().to(torch::kFloat32) - x32.grad()).abs().max().item<double>(), 0.02 * largest)
+      << "input gradients differ beyond bf16's rounding";
   EXPECT_EQ(ours->weight.grad().scalar_type(), torch::kFloat32);
   EXPECT_TRUE(torch::allclose(ours->weight.grad(), theirs->weight.grad(), 0.02, 0.5))
       << ours->weight.grad() << theirs->weight.grad();
