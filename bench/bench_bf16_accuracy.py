@@ -20,6 +20,9 @@ E(physics) / E(plain) - 1.
     OMP_WAIT_POLICY=passive /usr/bin/python3 bench/bench_bf16_accuracy.py \\
         [--datasets 2mi7,murd] [--epochs 100] [--seeds 1,2,3] [--physics-start 50]
 
+Seeds can run in parallel (one process per seed, --threads 1 each); then
+--summarise OUTPUT... prints the table of all their runs.
+
 It prints one line per run as it goes and a Markdown table at the end
 (bench/README.md keeps the measured one). The goal: the mean best
 validation RMSD under bf16 within 5 % of fp32 (or better), and the physics
@@ -88,9 +91,21 @@ def main():
     parser.add_argument("--physics-start", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--summarise", nargs="+", metavar="OUTPUT",
+                        help="print the table of the runs these earlier outputs of this script list (one JSON line "
+                             "per run), e.g. of runs split over seeds in parallel; trains nothing")
     args = parser.parse_args()
     if not 1 <= args.physics_start <= args.epochs:
         sys.exit("--physics-start must be within the epochs")
+    if args.summarise:
+        rows = []
+        for path in args.summarise:
+            with open(path) as f:
+                rows += [json.loads(line) for line in f if line.startswith("{")]
+        seeds = sorted({r["seed"] for r in rows})
+        args.datasets = ",".join(dict.fromkeys(r["dataset"] for r in rows))
+        print_table(rows, seeds, args)
+        return
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
     with tempfile.TemporaryDirectory(prefix="molearn-bf16-") as tmp:
@@ -108,7 +123,10 @@ def main():
                     row["effect"] = row["energy_physics"] / row["energy_plain"] - 1
                     rows.append(row)
                     print(json.dumps(row), flush=True)
+    print_table(rows, seeds, args)
 
+
+def print_table(rows, seeds, args):
     print(f"\n{args.epochs} epochs, batch {args.batch_size}, {args.threads} threads, seeds {seeds}, physics (torch "
           f"engine) from epoch {args.physics_start}\n")
     print("| dataset | precision | best valid RMSD (Å), per seed | mean | bf16 / fp32 | interpolation energy "

@@ -30,6 +30,7 @@ import re
 import resource
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -529,7 +530,42 @@ def check_command_kills(tmp, run_dir):
                  f"simulate --resume after kill -9 recovers the killed run's frames (its temporary file then "
                  f"removed) and ends with the uninterrupted run's bytes: exit {code}, "
                  f"{out.strip().splitlines()[-3:]}, {err.strip()[-160:]!r}")
+    check_resume_from_damaged_frames(folder, args)
     return written
+
+
+def nan_in_frame(path, index):
+    """Writes a NaN over the first x coordinate of frame `index` of a DCD
+    (little-endian, 32-bit markers, no fixed atoms: what molearn writes)."""
+    with open(path, "r+b") as f:
+        data = f.read()
+        icntrl = struct.unpack_from("<20i", data, 8)
+        title = struct.unpack_from("<i", data, 92)[0]
+        atoms_at = 92 + 8 + title
+        atoms = struct.unpack_from("<i", data, atoms_at + 4)[0]
+        cell = 56 if icntrl[10] else 0
+        frame_bytes = cell + 3 * (8 + 4 * atoms)
+        f.seek(atoms_at + 12 + index * frame_bytes + cell + 4)
+        f.write(struct.pack("<f", float("nan")))
+
+
+def check_resume_from_damaged_frames(folder, args):
+    """--resume checks only the checkpoint's frame of the earlier trajectory
+    before copying it: a damaged frame before it must fail the copy with a
+    clear error, leaving the trajectory as it was and no temporary file."""
+    damaged = folder + "-damaged"
+    os.makedirs(damaged)
+    for name in ("s.dcd", "s.pdb", "s.chk"):
+        shutil.copyfile(os.path.join(folder, name), os.path.join(damaged, name))
+    final = os.path.join(damaged, "s.dcd")
+    nan_in_frame(final, 1)
+    before = read_bytes(final)
+    moved = [final if a == os.path.join(folder, "s.dcd") else a for a in args]
+    code, out, err = run(*moved, "--resume", expect_ok=False)
+    checks.check(code == 2 and "damaged" in err and "without --resume" in err and final in err and
+                 read_bytes(final) == before and sorted(os.listdir(damaged)) == ["s.chk", "s.dcd", "s.pdb"],
+                 f"simulate --resume with a NaN in frame 2 of 4: exit {code}, the trajectory unchanged, nothing "
+                 f"left: {err.strip()[-200:]!r}, {sorted(os.listdir(damaged))}")
 
 
 # ---------------------------------------------------------------------------

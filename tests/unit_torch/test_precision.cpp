@@ -5,6 +5,7 @@
 
 #include "molearn/core/error.hpp"
 #include "molearn/models/autoencoder.hpp"
+#include "molearn/models/foldingnet.hpp"
 #include "molearn/models/knn.hpp"
 #include "molearn/train/precision.hpp"
 
@@ -59,6 +60,20 @@ TEST(Precision, NeighboursAreComputedInTheInputsPrecision) {
   const auto expected = knn::knn_indices(features, 8);
   const Bf16Autocast on(true);
   EXPECT_TRUE(torch::equal(knn::knn_indices(features, 8), expected));
+}
+
+// Under bf16, FoldingNet's batch norms keep bf16 activations, except where a
+// kNN reads the output (graph_layer1 feeds graph_layer2's neighbourhoods):
+// those stay fp32, so that bf16 rounding does not choose the neighbours.
+TEST(Precision, FoldingNetsKnnFeaturesStayFp32UnderBf16) {
+  torch::manual_seed(2);
+  const auto x = torch::randn({2, 64, 40});
+  foldingnet::GraphLayer feeds_knn(64, 128, 8, /*fold_bn=*/false), last(64, 128, 8, /*fold_bn=*/true);
+  feeds_knn->train();
+  last->train();
+  const Bf16Autocast autocast(true);
+  EXPECT_EQ(feeds_knn->forward(x, /*plain=*/false).scalar_type(), torch::kFloat32);
+  EXPECT_EQ(last->forward(x, /*plain=*/false).scalar_type(), torch::kBFloat16);
 }
 
 // One bf16 training step of FoldingNet: weights, gradients, optimiser state

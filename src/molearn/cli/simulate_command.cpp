@@ -338,7 +338,16 @@ ResumeFrames find_resume_frames(const std::string& output, const CheckpointHeade
 void copy_frames(ResumeFrames& earlier, const CheckpointHeader& checkpoint, DcdWriter& writer) {
   Frame frame;
   for (std::size_t i = 0; i < checkpoint.frames; ++i) {
-    if (!earlier.reader->read(frame))
+    bool read = false;
+    try {
+      read = earlier.reader->read(frame);
+    } catch (const FormatError& e) {
+      // The check before read only the checkpoint's frame; a damaged one
+      // before it shows here. The new trajectory's temporary file is dropped.
+      throw InputError(std::string(e.what()) + "; the earlier run's frames are damaged, so it cannot be resumed: " +
+                       "start again without --resume");
+    }
+    if (!read)
       throw InputError(earlier.path + ": holds " + std::to_string(i) + " frames, the checkpoint belongs to frame " +
                        std::to_string(checkpoint.frames));
     writer.write(frame);

@@ -17,8 +17,6 @@ const std::vector<ArchitectureOption>& architecture_options() {
        1,
        1024,
        "neighbours of each atom in the encoder's graph layers"},
-      // conv1d's deepest level has channels x 1.5^(depth - 1) channels: 8 levels of 256 are already ~4,400.
-      {"depth", "--depth", {"conv1d"}, &ModelConfig::depth, 1, 8, "levels of the encoder (each halves the chain)"},
       {"init_channels",
        "--channels",
        {"conv1d", "cnn2d-dm"},
@@ -26,6 +24,8 @@ const std::vector<ArchitectureOption>& architecture_options() {
        1,
        256,
        "channels of the first convolution (x1.5 per level below it)"},
+      // conv1d's deepest level has channels x 1.5^(depth - 1) channels: 8 levels of 256 are already ~4,400.
+      {"depth", "--depth", {"conv1d"}, &ModelConfig::depth, 1, 8, "levels of the encoder (each halves the chain)"},
       {"channel_growth", "", {"conv1d", "cnn2d-dm"}, &ModelConfig::channel_growth, 0, 0, ""},
       {"residual_blocks", "", {"conv1d"}, &ModelConfig::residual_blocks, 0, 0, ""},
       {"dropout", "", {"conv1d"}, &ModelConfig::dropout, 0, 0, ""},

@@ -29,6 +29,7 @@ torch::Tensor BatchNormImpl::forward(const torch::Tensor& input) {
   // CPU batch norm takes bf16 activations with fp32 weights and statistics
   // and accumulates in fp32, so they stay bf16: casting them to fp32 and back
   // for the next convolution cost as much as the normalisation itself.
+  // Across processes the sums are in double precision anyway: fp32 goes on.
   if (is_training() && cross_process_sum_) return cross_process_forward(input.to(torch::kFloat32));
   return torch::batch_norm(input, weight, bias, running_mean, running_var, is_training(), momentum_, eps_,
                            /*cudnn_enabled=*/false);

@@ -39,6 +39,12 @@ torch::Tensor conv_bn(nn::Conv1d conv, BatchNorm bn, const torch::Tensor& x, boo
   return torch::conv1d(x, weight, bias, /*stride=*/1, padding);
 }
 
+// A bf16 convolution's output (under --precision bf16) in fp32, for a batch
+// norm whose output a kNN reads: the neighbours then come from fp32
+// features, as in fp32 training, and not from features rounded to bf16. Other
+// batch norms keep bf16 activations (models/batch_norm.cpp).
+torch::Tensor fp32(const torch::Tensor& x) { return x.scalar_type() == torch::kBFloat16 ? x.to(torch::kFloat32) : x; }
+
 torch::Tensor neighbours(const torch::Tensor& x, std::int64_t k, bool plain) {
   return plain ? knn::knn_indices_reference(x, k) : knn::knn_indices(x, k);
 }
@@ -60,13 +66,12 @@ GraphLayerImpl::GraphLayerImpl(std::int64_t in_channels, std::int64_t out_channe
 torch::Tensor GraphLayerImpl::forward(const torch::Tensor& x, bool plain) {
   // As in Python molearn the neighbourhoods are a function of the features
   // but are not differentiated; the gradient flows through the max-pool.
-  // Under bf16 autocast the features arrive in bf16; the kNN kernels work
-  // in fp32 (the max-pool's output goes to a convolution that casts anyway).
-  const torch::Tensor features = x.scalar_type() == torch::kBFloat16 ? x.to(torch::kFloat) : x;
-  const std::int64_t k = std::min(k_, features.size(2));
-  auto idx = neighbours(features, k, plain);
-  auto pooled = plain ? knn::neighbour_max_reference(features, idx) : knn::neighbour_max(features, idx);
-  return relu_after_bn(conv_bn(conv, bn, pooled, fold_bn_ && !plain), plain);
+  const std::int64_t k = std::min(k_, x.size(2));
+  auto idx = neighbours(x, k, plain);
+  auto pooled = plain ? knn::neighbour_max_reference(x, idx) : knn::neighbour_max(x, idx);
+  // An unfolded layer's output is the next layer's kNN features: fp32.
+  const auto h = fold_bn_ ? conv_bn(conv, bn, pooled, !plain) : bn(fp32(conv(pooled)));
+  return relu_after_bn(h, plain);
 }
 
 EncoderImpl::EncoderImpl(std::int64_t latent_dim, std::int64_t k)
@@ -95,7 +100,7 @@ torch::Tensor EncoderImpl::forward(const torch::Tensor& x, bool plain) {
 
   h = relu_after_bn(bn1(conv1(h)), plain);
   h = relu_after_bn(bn2(conv2(h)), plain);
-  h = relu_after_bn(bn3(conv3(h)), plain);
+  h = relu_after_bn(bn3(fp32(conv3(h))), plain);  // graph_layer1's kNN features
   h = graph_layer1->forward(h, plain);
   h = graph_layer2->forward(h, plain);
   h = conv_bn(conv4, bn4, h, /*fold=*/!plain);

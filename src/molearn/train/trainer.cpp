@@ -520,10 +520,10 @@ std::vector<std::string> earlier_run_files(const std::string& folder) {
 // another model, or train one the options no longer describe.
 void check_same_hyper_parameters(const std::string& path, const ModelConfig& saved, const ModelConfig& asked) {
   const nlohmann::json had = saved.to_json(), wants = asked.to_json();
+  // Only what the command line can set: the rest comes from the checkpoint.
   for (const ArchitectureOption& a : architecture_options()) {
-    if (had.at(a.key) == wants.at(a.key)) continue;
-    const std::string named = a.flag.empty() ? a.key : a.flag;
-    throw InputError(path + ": the run was trained with " + named + " " + had.at(a.key).dump() +
+    if (a.flag.empty() || had.at(a.key) == wants.at(a.key)) continue;
+    throw InputError(path + ": the run was trained with " + a.flag + " " + had.at(a.key).dump() +
                      "; resume it with the same option (this run asks for " + wants.at(a.key).dump() + ")");
   }
 }
