@@ -293,4 +293,25 @@ with temp_dir() as tmp:
                  not os.path.exists(os.path.join(tmp, "wrong-option")),
                  f"train --model conv1d --siren-width 64: exit {code}: {err.strip()!r}")
 
+    # cnn2d-dm trains with its geometry terms by default (bench/README.md); any weight given turns that off.
+    def geometry_of(folder):
+        return json.loads(run("info", os.path.join(folder, "best.ckpt"), "--json")[1])["options"]["geometry"]
+    by_default = os.path.join(tmp, "dm-default")
+    code, out, err = run("train", data, "-o", by_default, "--model", "cnn2d-dm", "--epochs", "8", "--threads", "1")
+    g = geometry_of(by_default)
+    log = read_log(by_default)
+    checks.check("geometry terms on by default" in out and g["local_weight"] == 10 and g["bonded_weight"] == 1 and
+                 g["start_epoch"] == 2 and log[0]["train_local_distance"] > 0 and log[0]["train_bonded"] > 0,
+                 f"train --model cnn2d-dm --epochs 8: local 10, bonded 1 from epoch 2 ({g}), terms logged")
+    mse_only = os.path.join(tmp, "dm-mse")
+    code, out, err = run("train", data, "-o", mse_only, "--model", "cnn2d-dm", "--epochs", "1", "--threads", "1",
+                         "--local-weight", "0", "--bonded-weight", "0")
+    g = geometry_of(mse_only)
+    checks.check("by default" not in out and g["local_weight"] == 0 and g["bonded_weight"] == 0 and
+                 "train_local_distance" not in read_log(mse_only)[0],
+                 f"train --model cnn2d-dm --local-weight 0 --bonded-weight 0: the reconstruction error alone ({g})")
+    folding = json.loads(run("info", os.path.join(narrow, "best.ckpt"), "--json")[1])["options"]["geometry"]
+    checks.check(folding["local_weight"] == 0 and folding["bonded_weight"] == 0,
+                 f"other models keep no geometry terms by default ({folding})")
+
 checks.finish()
