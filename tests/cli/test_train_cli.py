@@ -310,8 +310,31 @@ with temp_dir() as tmp:
     checks.check("by default" not in out and g["local_weight"] == 0 and g["bonded_weight"] == 0 and
                  "train_local_distance" not in read_log(mse_only)[0],
                  f"train --model cnn2d-dm --local-weight 0 --bonded-weight 0: the reconstruction error alone ({g})")
-    folding = json.loads(run("info", os.path.join(narrow, "best.ckpt"), "--json")[1])["options"]["geometry"]
-    checks.check(folding["local_weight"] == 0 and folding["bonded_weight"] == 0,
-                 f"other models keep no geometry terms by default ({folding})")
+    siren = json.loads(run("info", os.path.join(narrow, "best.ckpt"), "--json")[1])["options"]["geometry"]
+    checks.check(siren["local_weight"] == 0 and siren["bonded_weight"] == 0,
+                 f"other models keep no geometry terms by default ({siren})")
+    # Resumed with other --epochs, a run keeps the start it began with (8 / 4 = 2, not 12 / 4 = 3).
+    code, out, err = run("train", data, "-o", by_default, "--model", "cnn2d-dm", "--epochs", "12", "--threads", "1",
+                         "--resume", "--patience", "0")
+    checks.check(code == 0 and "in the loss from epoch 2" in out and "from epoch 3" not in out and
+                 len(read_log(by_default)) == 12,
+                 f"train --resume --epochs 12 keeps the run's geometry start: "
+                 f"{[l for l in out.splitlines() if 'geometry loss' in l]}")
+    # The Sinkhorn trainer takes no geometry terms: none are added for it.
+    code, out, err = run("train", data, "-o", os.path.join(tmp, "dm-sinkhorn"), "--model", "cnn2d-dm", "--trainer",
+                         "sinkhorn", "--epochs", "1", "--threads", "1", expect_ok=False)
+    checks.check(code == 0 and "by default" not in out, f"train --model cnn2d-dm --trainer sinkhorn: exit {code}, "
+                 f"{err.strip()[-200:]!r}")
+    # A CA-only selection has no bonds the force field knows: the default bonded term is left out, with a note.
+    ca_data = os.path.join(tmp, "ca.mlds")
+    run("prepare", os.path.join(fixtures, "2mi7_heavy.dcd"), "--top", os.path.join(fixtures, "2mi7_heavy_topology.pdb"),
+        "-o", ca_data, "--align", "--atoms", "CA")
+    ca_run = os.path.join(tmp, "dm-ca")
+    code, out, err = run("train", ca_data, "-o", ca_run, "--model", "cnn2d-dm", "--epochs", "2", "--threads", "1",
+                         expect_ok=False)
+    g = geometry_of(ca_run) if code == 0 else {}
+    checks.check(code == 0 and "default bonded term is left out" in out and g.get("bonded_weight") == 0 and
+                 g.get("local_weight") == 10, f"train --model cnn2d-dm on CA atoms: exit {code}, {g}, "
+                 f"{err.strip()[-200:]!r}")
 
 checks.finish()

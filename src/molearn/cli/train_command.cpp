@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <variant>
 
@@ -13,6 +14,7 @@
 #include "molearn/core/error.hpp"
 #include "molearn/models/architecture_options.hpp"
 #include "molearn/models/model_names.hpp"
+#include "molearn/train/checkpoint_summary.hpp"
 #include "molearn/train/trainer.hpp"
 #include "option_checks.hpp"
 #include "progress.hpp"
@@ -72,14 +74,24 @@ void check_model_options(const TrainArgs& args) {
 // from 0.114 to 0.049 A RMS and from 33 % to 4.7 % off by > 0.1 A, at +6.6 %
 // validation RMSD (bench/README.md, "cnn2d-dm's geometry settings"). Any
 // geometry option given: the user chose, nothing is added.
+// The Sinkhorn trainer takes no geometry terms. A resumed run keeps the
+// terms it was started with (--epochs, and so the start, may differ now).
 void apply_geometry_defaults(TrainArgs& args, bool main_rank) {
   TrainOptions& options = args.options;
-  if (options.model.architecture != "cnn2d-dm") return;
+  if (options.model.architecture != "cnn2d-dm" || options.trainer == "sinkhorn") return;
   for (const CLI::Option* option : args.geometry_options)
     if (option->count() > 0) return;
   GeometryLossOptions& g = options.geometry;
+  const std::string last = (std::filesystem::path(options.output_dir) / "last.ckpt").string();
+  if (options.resume) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(last, ec)) return;  // the trainer says what is missing
+    g = GeometryLossOptions::from_json(checkpoint_summary(last).at("options").value("geometry", nlohmann::json()));
+    return;
+  }
   g.local_weight = 10;
   g.bonded_weight = 1;
+  g.bonded_by_default = true;
   g.start_epoch = std::clamp(options.max_epochs / 4, 1, 16);  // the error finds the fold first
   if (main_rank)
     std::printf(

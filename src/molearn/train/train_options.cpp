@@ -75,4 +75,15 @@ nlohmann::json GeometryLossOptions::to_json() const {
           {"nonlocal_weight", nonlocal_weight}, {"dihedral_weight", dihedral_weight}, {"start_epoch", start_epoch}};
 }
 
+GeometryLossOptions GeometryLossOptions::from_json(const nlohmann::json& j) {
+  GeometryLossOptions g;
+  g.bonded_weight = j.value("bonded_weight", g.bonded_weight);
+  g.local_weight = j.value("local_weight", g.local_weight);
+  g.local_k = j.value("local_k", g.local_k);
+  g.nonlocal_weight = j.value("nonlocal_weight", g.nonlocal_weight);
+  g.dihedral_weight = j.value("dihedral_weight", g.dihedral_weight);
+  g.start_epoch = j.value("start_epoch", g.start_epoch);
+  return g;
+}
+
 }  // namespace molearn

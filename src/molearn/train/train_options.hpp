@@ -72,8 +72,15 @@ struct GeometryLossOptions {
   // finds the fold first (strong geometry terms from the start slow that).
   int start_epoch = 0;
 
+  // Set by `train`'s default for cnn2d-dm, which the user did not ask for: a
+  // dataset without bonds the force field knows (a CA-only selection) then
+  // trains without the bonded term, with a note, rather than failing.
+  bool bonded_by_default = false;
+
   bool enabled() const { return bonded_weight > 0 || local_weight > 0 || nonlocal_weight > 0 || dihedral_weight > 0; }
   nlohmann::json to_json() const;
+  // Missing keys keep their defaults (a checkpoint's "geometry" options).
+  static GeometryLossOptions from_json(const nlohmann::json& j);
 };
 
 struct TrainOptions {

@@ -465,10 +465,15 @@ void set_up_geometry(Run& run) {
     ff = read_forcefield(run.options.physics.forcefield.empty() ? kDefaultForceField : run.options.physics.forcefield);
     run.geometry = std::make_unique<GeometryLoss>(run.first_frame, g, &*ff, run.options.seed);
   } catch (const InputError& e) {
-    if (g.bonded_weight > 0) throw;
-    if (g.enabled()) {
-      run.geometry = std::make_unique<GeometryLoss>(run.first_frame, g, nullptr, run.options.seed);
+    GeometryLossOptions without_bonds = g;
+    if (g.bonded_weight > 0) {
+      if (!g.bonded_by_default) throw;
+      without_bonds.bonded_weight = 0;
+      if (run.state.options.contains("geometry")) run.state.options["geometry"]["bonded_weight"] = 0.0;
+      run.message("note: the default bonded term is left out: " + std::string(e.what()));
     }
+    if (without_bonds.enabled())
+      run.geometry = std::make_unique<GeometryLoss>(run.first_frame, without_bonds, nullptr, run.options.seed);
     run.message(std::string("note: no bond-length metric for this dataset: ") + e.what());
   }
   if (!run.geometry) return;
