@@ -17,6 +17,7 @@
 #include "molearn/train/checkpoint_summary.hpp"
 #include "molearn/train/trainer.hpp"
 #include "option_checks.hpp"
+#include "physics_options.hpp"
 #include "progress.hpp"
 
 namespace molearn::cli {
@@ -63,9 +64,8 @@ void check_model_options(const TrainArgs& args) {
   const std::string& model = args.options.model.architecture;
   for (const ModelOption& m : args.model_options) {
     if (m.option->count() == 0 || m.spec->shapes(model)) continue;
-    std::string which;
-    for (const auto& name : m.spec->architectures) which += (which.empty() ? "" : " or ") + name;
-    throw InputError(m.option->get_name() + " shapes --model " + which + ", not " + model);
+    throw InputError(m.option->get_name() + " shapes --model " + joined(m.spec->architectures, " or ") + ", not " +
+                     model);
   }
 }
 
@@ -73,17 +73,17 @@ void check_model_options(const TrainArgs& args) {
 // villin demo (3 seeds, 72 epochs) they bring the reconstructions' bonds
 // from 0.114 to 0.049 A RMS and from 33 % to 4.7 % off by > 0.1 A, at +6.6 %
 // validation RMSD (bench/README.md, "cnn2d-dm's geometry settings"). Any
-// geometry option given: the user chose, nothing is added.
-// The Sinkhorn trainer takes no geometry terms. A resumed run keeps the
-// terms it was started with (--epochs, and so the start, may differ now).
+// geometry option given: the user chose, nothing is added. The Sinkhorn
+// trainer takes no geometry terms. A resumed run keeps the terms it was
+// started with (--epochs, and so the start, may differ now).
 void apply_geometry_defaults(TrainArgs& args, bool main_rank) {
   TrainOptions& options = args.options;
   if (options.model.architecture != "cnn2d-dm" || options.trainer == "sinkhorn") return;
   for (const CLI::Option* option : args.geometry_options)
     if (option->count() > 0) return;
   GeometryLossOptions& g = options.geometry;
-  const std::string last = (std::filesystem::path(options.output_dir) / "last.ckpt").string();
   if (options.resume) {
+    const std::string last = (std::filesystem::path(options.output_dir) / "last.ckpt").string();
     std::error_code ec;
     if (!std::filesystem::is_regular_file(last, ec)) return;  // the trainer says what is missing
     g = GeometryLossOptions::from_json(checkpoint_summary(last).at("options").value("geometry", nlohmann::json()));
@@ -201,9 +201,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("dataset", options->dataset, "Dataset file (.mlds)")->required();
   cmd->add_option("-o,--output", options->output_dir, "Output folder for checkpoints and the log")->required();
   const std::vector<std::string> models = autoencoder_names();
-  std::string model_list;
-  for (const auto& name : models) model_list += (model_list.empty() ? "" : ", ") + name;
-  cmd->add_option("--model", options->model.architecture, "Architecture: " + model_list)
+  cmd->add_option("--model", options->model.architecture, "Architecture: " + joined(models))
       ->capture_default_str()
       ->check(CLI::IsMember(models));
   cmd->add_option("--latent", options->model.latent_dim, "Latent dimension")
@@ -211,11 +209,9 @@ void add_train_command(CLI::App& app) {
       ->check(positive_number());
   for (const ArchitectureOption& a : architecture_options()) {
     if (a.flag.empty()) continue;
-    std::string models;
-    for (const auto& name : a.architectures) models += (models.empty() ? "" : ", ") + name;
     std::visit(
         [&](auto field) {
-          CLI::Option* option = cmd->add_option(a.flag, options->model.*field, models + ": " + a.help)
+          CLI::Option* option = cmd->add_option(a.flag, options->model.*field, joined(a.architectures) + ": " + a.help)
                                     ->capture_default_str()
                                     ->check(number_in_range(a.low, a.high));
           args->model_options.push_back({option, &a});
