@@ -1,6 +1,8 @@
 #include "molearn/train/interpolation_energy.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "molearn/core/error.hpp"
 #include "molearn/physics/energy_loss_torch.hpp"
@@ -78,6 +80,37 @@ double InterpolationPhysics::fixed_points_energy(const Decoder& decode, const to
   for (double alpha : {0.25, 0.5, 0.75})
     sum += robust_mean_energy(energy_(decode((1 - alpha) * first + alpha * second))).item<double>();
   return sum / 3;
+}
+
+namespace {
+
+// f(first, end) over [0, n) in slices of at most `batch`, concatenated.
+torch::Tensor in_batches(std::int64_t n, std::int64_t batch,
+                         const std::function<torch::Tensor(std::int64_t, std::int64_t)>& f) {
+  std::vector<torch::Tensor> parts;
+  for (std::int64_t first = 0; first < n; first += batch) parts.push_back(f(first, std::min(n, first + batch)));
+  return torch::cat(parts);
+}
+
+}  // namespace
+
+double InterpolationPhysics::validation_energy(const FrameEncoder& encode, const Decoder& decode,
+                                               const torch::Tensor& valid_indices, const torch::Tensor& train_indices,
+                                               std::int64_t batch) const {
+  const torch::NoGradGuard no_grad;
+  auto ends = valid_indices;
+  if (ends.size(0) < 2)
+    ends =
+        torch::cat({ends, train_indices.slice(0, 0, std::min<std::int64_t>(3 - ends.size(0), train_indices.size(0)))});
+  if (ends.size(0) < 2) return 0;
+  const auto z = in_batches(ends.size(0), batch,
+                            [&](std::int64_t first, std::int64_t end) { return encode(ends.slice(0, first, end)); });
+  return fixed_points_energy(
+      [&](const torch::Tensor& points) {
+        return in_batches(points.size(0), batch,
+                          [&](std::int64_t first, std::int64_t end) { return decode(points.slice(0, first, end)); });
+      },
+      z);
 }
 
 }  // namespace molearn

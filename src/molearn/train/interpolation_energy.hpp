@@ -36,6 +36,8 @@ class InterpolationPhysics {
  public:
   // The model's decode in the run's precision (fp32 out).
   using Decoder = std::function<torch::Tensor(const torch::Tensor&)>;
+  // Dataset frame indices [n] -> their latent codes [n, latent].
+  using FrameEncoder = std::function<torch::Tensor(const torch::Tensor&)>;
 
   InterpolationPhysics(EnergyFunction energy, const PhysicsOptions& options);
 
@@ -53,6 +55,15 @@ class InterpolationPhysics {
   // 0.75) between consecutive codes of `ends` (encoded validation frames):
   // comparable from epoch to epoch and from run to run. 0 for fewer than 2.
   double fixed_points_energy(const Decoder& decode, const torch::Tensor& ends) const;
+
+  // The log's valid_energy: fixed_points_energy between consecutive
+  // validation frames, encoded and decoded `batch` frames at a time (memory
+  // for a batch, not for every frame: cnn2d-dm's N x N maps would not fit).
+  // A small dataset may hold a single validation frame (MurD's 16 frames
+  // give one); its paths then lead to the first training frames. Call it with
+  // the model in eval mode.
+  double validation_energy(const FrameEncoder& encode, const Decoder& decode, const torch::Tensor& valid_indices,
+                           const torch::Tensor& train_indices, std::int64_t batch) const;
 
   // Of the epoch so far: mean energy over its batches (0 before any), and
   // the weight of mean(E) in the loss at its last step.

@@ -332,38 +332,6 @@ std::optional<double> train_epoch(Run& run, int epoch, Clock::time_point run_sta
   return loss_sum / static_cast<double>(frames);
 }
 
-// The physics term's fixed-point energy between consecutive validation
-// frames, in eval mode and fp32. A small dataset may hold a single
-// validation frame (MurD's 16 frames give one); its paths then lead to the
-// first training frames.
-double validation_energy(Run& run) {
-  const torch::NoGradGuard no_grad;
-  auto ends = run.tensors.valid_indices;
-  if (ends.size(0) < 2) {
-    const auto train = run.tensors.train_indices;
-    ends = torch::cat({ends, train.slice(0, 0, std::min<std::int64_t>(3 - ends.size(0), train.size(0)))});
-  }
-  if (ends.size(0) < 2) return 0;
-  // A batch at a time: memory for a batch, not for every validation frame
-  // (cnn2d-dm's N x N maps would not fit).
-  const std::int64_t batch = run.options.batch_size;
-  auto chunked = [batch](std::int64_t n, const std::function<torch::Tensor(std::int64_t, std::int64_t)>& f) {
-    std::vector<torch::Tensor> parts;
-    for (std::int64_t first = 0; first < n; first += batch) parts.push_back(f(first, std::min(n, first + batch)));
-    return torch::cat(parts);
-  };
-  const auto z = chunked(ends.size(0), [&](std::int64_t first, std::int64_t end) {
-    return run.model->encode(run.tensors.frames(ends.slice(0, first, end)));
-  });
-  return run.physics->fixed_points_energy(
-      [&](const torch::Tensor& points) {
-        return chunked(points.size(0), [&](std::int64_t first, std::int64_t end) {
-          return run.model->decode(points.slice(0, first, end));
-        });
-      },
-      z);
-}
-
 struct Validation {
   double mse = 0;
   double rmsd = 0;  // Å
@@ -735,7 +703,10 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
       record.physics_active = run.physics->active(epoch);
       record.train_energy = run.physics->epoch_mean_energy();
       run.model->eval();
-      record.valid_energy = validation_energy(run);
+      record.valid_energy = run.physics->validation_energy(
+          [&](const torch::Tensor& indices) { return run.model->encode(run.tensors.frames(indices)); },
+          [&](const torch::Tensor& points) { return run.model->decode(points); }, run.tensors.valid_indices,
+          run.tensors.train_indices, run.options.batch_size);
       record.physics_scale = run.physics->last_weight();
       // Python molearn's validation loss with physics: log(MSE) + w log(mean E).
       if (has_validation && record.physics_active && record.valid_energy > 0) {
