@@ -24,7 +24,9 @@ loss. The physics-loss effect is E(physics) / E(plain) - 1.
         [--datasets 2mi7,murd] [--epochs 100] [--seeds 1,2,3] [--physics-start 50] [--physics-scale 0.1]
 
 Seeds can run in parallel (one process per seed, --threads 1 each); then
---summarise OUTPUT... prints the table of all their runs.
+--summarise OUTPUT... prints the table of all their runs (a run listed in a
+later output replaces the same dataset, seed and precision of an earlier one:
+--precisions bf16 measures a change to bf16 training against earlier fp32 runs).
 
 It prints one line per run as it goes and a Markdown table at the end
 (bench/README.md keeps the measured one). The goal: the mean best
@@ -85,6 +87,17 @@ def train(dataset, run_dir, precision, seed, physics_start, args):
     return read_run(run_dir, args.energy_epochs)
 
 
+def read_rows(outputs):
+    """The runs earlier outputs list, by (dataset, seed, precision); a run listed again in a later output replaces
+    the earlier one."""
+    latest = {}
+    for path in outputs:
+        with open(path) as f:
+            for row in (json.loads(line) for line in f if line.startswith("{")):
+                latest[(row["dataset"], row["seed"], row["precision"])] = row
+    return latest
+
+
 def mean(values):
     return statistics.fmean(values) if values else float("nan")
 
@@ -94,6 +107,9 @@ def main():
     parser.add_argument("--datasets", default="2mi7,murd")
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--seeds", default="1,2,3")
+    parser.add_argument("--precisions", default="fp32,bf16",
+                        help="train in these (e.g. bf16 alone, to measure a change to bf16 training against fp32 "
+                             "runs of an earlier output with --summarise)")
     parser.add_argument("--physics-start", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
@@ -102,19 +118,22 @@ def main():
                              "on 2MI7, 0.1: a few %%, within the noise; bench/README.md)")
     parser.add_argument("--energy-epochs", type=int, default=20,
                         help="the interpolation energy is the mean over this many last epochs of a run")
+    parser.add_argument("--plain-from", nargs="+", metavar="OUTPUT",
+                        help="take the plain runs from these earlier outputs instead of training them again (for a "
+                             "change that only touches training with the physics loss: a plain run computes the "
+                             "energy in eval mode without gradient, so it does not change)")
     parser.add_argument("--summarise", nargs="+", metavar="OUTPUT",
                         help="print the table of the runs these earlier outputs of this script list (one JSON line "
                              "per run), e.g. of runs split over seeds in parallel; trains nothing")
     args = parser.parse_args()
+    if not args.precisions or not set(args.precisions.split(",")) <= {"fp32", "bf16"}:
+        sys.exit("--precisions must list fp32 and/or bf16, e.g. fp32,bf16")
     if not 1 <= args.physics_start <= args.epochs:
         sys.exit("--physics-start must be within the epochs")
     if not 1 <= args.energy_epochs <= args.epochs - args.physics_start + 1:
         sys.exit("--energy-epochs must be at least 1 and count only epochs from --physics-start on")
     if args.summarise:
-        rows = []
-        for path in args.summarise:
-            with open(path) as f:
-                rows += [json.loads(line) for line in f if line.startswith("{")]
+        rows = list(read_rows(args.summarise).values())
         seeds = sorted({r["seed"] for r in rows})
         args.datasets = ",".join(dict.fromkeys(r["dataset"] for r in rows))
         if rows:
@@ -122,14 +141,22 @@ def main():
         print_table(rows, seeds, args)
         return
     seeds = [int(s) for s in args.seeds.split(",")]
+    plain_runs = read_rows(args.plain_from) if args.plain_from else {}
     rows = []
     with tempfile.TemporaryDirectory(prefix="molearn-bf16-") as tmp:
         for name in args.datasets.split(","):
             dataset = prepare(name, tmp)
             for seed in seeds:
-                for precision in ("fp32", "bf16"):
+                for precision in args.precisions.split(","):
                     base = os.path.join(tmp, f"{name}-{seed}-{precision}")
-                    plain, plain_e, plain_s = train(dataset, base + "-plain", precision, seed, args.epochs + 1, args)
+                    earlier = plain_runs.get((name, seed, precision))
+                    if earlier:
+                        plain = {"epoch": earlier["best_epoch"], "valid_rmsd": earlier["valid_rmsd"],
+                                 "valid_energy": earlier["best_epoch_energy_plain"]}
+                        plain_e, plain_s = earlier["energy_plain"], earlier["seconds"] / 2
+                    else:
+                        plain, plain_e, plain_s = train(dataset, base + "-plain", precision, seed, args.epochs + 1,
+                                                        args)
                     phys, phys_e, phys_s = train(dataset, base + "-physics", precision, seed, args.physics_start,
                                                  args)
                     row = {"dataset": name, "seed": seed, "precision": precision, "best_epoch": plain["epoch"],

@@ -18,7 +18,8 @@ using Code = std::array<double, 3>;
 
 // Latent codes of six "frames", by index.
 const std::vector<Code> kCodes = {
-    {{0.0, 1.0, 2.0}}, {{1.5, -0.5, 0.25}}, {{-2.0, 0.0, 1.0}}, {{0.5, 0.5, 0.5}}, {{3.0, -1.0, 0.0}}, {{-1.0, 2.0, -0.5}},
+    {{0.0, 1.0, 2.0}}, {{1.5, -0.5, 0.25}}, {{-2.0, 0.0, 1.0}},
+    {{0.5, 0.5, 0.5}}, {{3.0, -1.0, 0.0}},  {{-1.0, 2.0, -0.5}},
 };
 
 // The toy model: a code decodes to a one-atom structure [3, 1] at its own

@@ -34,7 +34,8 @@ torch::Tensor robust_mean_energy(const torch::Tensor& energies);
 // epoch's statistics for the log.
 class InterpolationPhysics {
  public:
-  // The model's decode in the run's precision (fp32 out).
+  // The model's decode (fp32 out). batch_term's must compute in fp32 under
+  // --precision bf16 too (trainer.cpp's physics_decoder says why).
   using Decoder = std::function<torch::Tensor(const torch::Tensor&)>;
   // Dataset frame indices [n] -> their latent codes [n, latent].
   using FrameEncoder = std::function<torch::Tensor(const torch::Tensor&)>;

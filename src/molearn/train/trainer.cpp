@@ -231,9 +231,23 @@ torch::Tensor encode(Run& run, const torch::Tensor& x) { return encode_autocast(
 
 torch::Tensor decode(Run& run, const torch::Tensor& z) { return decode_autocast(*run.model, z, run.bf16); }
 
-// The model's decode in the run's precision, for the physics term.
+// The model's decode in the run's precision, for the Sinkhorn divergence.
 InterpolationPhysics::Decoder training_decoder(Run& run) {
   return [&run](const torch::Tensor& z) { return decode(run, z); };
+}
+
+// The model's decode for the physics term: fp32 under --precision bf16 too.
+// The energy is translation invariant, so its gradient is a sum of large
+// opposite forces (a clash pushes two atoms apart) whose total over the atoms
+// is zero. Back through bf16 activations and gradients, the sums over the
+// atoms that a folding layer's code reaches cancel only to bf16's three
+// digits: on 2MI7 the energy gradient of the decoder's first layer was mostly
+// rounding noise (cosine 0.49 with fp32's), Adam turned the noise into full
+// steps, and the model fell apart within 3 epochs of physics (validation RMSD
+// 1.7 -> 70 A). The reconstruction loss has no such cancellation (cosine
+// 0.998), so it keeps bf16's speed (bench/README.md, "bf16 accuracy").
+InterpolationPhysics::Decoder physics_decoder(Run& run) {
+  return [&run](const torch::Tensor& z) { return decode_autocast(*run.model, z, /*bf16=*/false); };
 }
 
 struct BatchLoss {
@@ -247,7 +261,7 @@ BatchLoss autoencoder_loss(Run& run, const torch::Tensor& x, int epoch) {
   const auto z = encode(run, x);
   const auto reconstruction = decode(run, z);
   const auto mse = torch::mse_loss(reconstruction, x);
-  auto loss = run.physics ? mse + run.physics->batch_term(*run.model, training_decoder(run), z, mse, epoch) : mse;
+  auto loss = run.physics ? mse + run.physics->batch_term(*run.model, physics_decoder(run), z, mse, epoch) : mse;
   if (!run.loss_terms.empty()) loss = loss + extra_loss(run, x, reconstruction, z, epoch);
   return {loss, mse};
 }
@@ -268,7 +282,7 @@ BatchLoss sinkhorn_loss(Run& run, const torch::Tensor& x, const torch::Tensor& p
   };
   const auto fit = run.sinkhorn->encoder_fit([&run](const torch::Tensor& t) { return encode(run, t); }, eval_decode, x);
   auto loss = divergence + fit.surrogate;
-  if (run.physics) loss = loss + run.physics->batch_term(*run.model, training_decoder(run), prior, divergence, epoch);
+  if (run.physics) loss = loss + run.physics->batch_term(*run.model, physics_decoder(run), prior, divergence, epoch);
   return {loss, fit.mse};
 }
 
