@@ -243,8 +243,8 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "memory", "stream"}));
   add_precision_option(cmd, options->precision,
-                       "training (fp32 weights, optimiser state, batch-norm statistics and losses; validation is "
-                       "fp32 either way)");
+                       "training (fp32 weights, optimiser state, batch-norm statistics and losses; the physics "
+                       "term and validation are fp32 either way)");
   cmd->add_option("--trainer", options->trainer,
                   "autoencoder: reconstruction loss (with --physics, Python molearn's physics trainer); sinkhorn: "
                   "the decoder learns to turn samples of N(0, I) into the data (Sinkhorn divergence, Python "
