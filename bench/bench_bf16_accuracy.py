@@ -151,9 +151,13 @@ def main():
                     base = os.path.join(tmp, f"{name}-{seed}-{precision}")
                     earlier = plain_runs.get((name, seed, precision))
                     if earlier:
+                        if earlier["energy_epochs"] != args.energy_epochs:
+                            sys.exit(f"--plain-from: its {name} seed {seed} {precision} run averaged "
+                                     f"{earlier['energy_epochs']} epochs, not --energy-epochs {args.energy_epochs}")
                         plain = {"epoch": earlier["best_epoch"], "valid_rmsd": earlier["valid_rmsd"],
                                  "valid_energy": earlier["best_epoch_energy_plain"]}
-                        plain_e, plain_s = earlier["energy_plain"], earlier["seconds"] / 2
+                        # Outputs before "seconds_plain" only have the sum of both runs: unknown.
+                        plain_e, plain_s = earlier["energy_plain"], earlier.get("seconds_plain")
                     else:
                         plain, plain_e, plain_s = train(dataset, base + "-plain", precision, seed, args.epochs + 1,
                                                         args)
@@ -163,7 +167,8 @@ def main():
                            "valid_rmsd": plain["valid_rmsd"], "energy_plain": plain_e, "energy_physics": phys_e,
                            "best_epoch_energy_plain": plain["valid_energy"],
                            "best_epoch_energy_physics": phys["valid_energy"], "physics_rmsd": phys["valid_rmsd"],
-                           "energy_epochs": args.energy_epochs, "physics_scale": args.physics_scale, "seconds": plain_s + phys_s}
+                           "energy_epochs": args.energy_epochs, "physics_scale": args.physics_scale, "seconds_plain": plain_s,
+                           "seconds_physics": phys_s, "seconds": None if plain_s is None else plain_s + phys_s}
                     row["effect"] = row["energy_physics"] / row["energy_plain"] - 1
                     row["best_epoch_effect"] = row["best_epoch_energy_physics"] / row["best_epoch_energy_plain"] - 1
                     rows.append(row)

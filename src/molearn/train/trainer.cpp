@@ -243,8 +243,8 @@ InterpolationPhysics::Decoder training_decoder(Run& run) {
 // atoms that a folding layer's code reaches cancel only to bf16's three
 // digits: on 2MI7 the energy gradient of the decoder's first layer was mostly
 // rounding noise (cosine 0.49 with fp32's), Adam turned the noise into full
-// steps, and the model fell apart within 3 epochs of physics (validation RMSD
-// 1.7 -> 70 A). The reconstruction loss has no such cancellation (cosine
+// steps, and the model fell apart within 4 epochs of physics (validation RMSD
+// 1.7 -> 71 A). The reconstruction loss has no such cancellation (cosine
 // 0.998), so it keeps bf16's speed (bench/README.md, "bf16 accuracy").
 InterpolationPhysics::Decoder physics_decoder(Run& run) {
   return [&run](const torch::Tensor& z) { return decode_autocast(*run.model, z, /*bf16=*/false); };
