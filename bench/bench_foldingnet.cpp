@@ -3,6 +3,11 @@
 //
 //   molearn_bench_foldingnet (--atoms N | --dataset D.mlds) [--model foldingnet]
 //       [--batch 16] [--threads 2] [--steps 4] [--warmup 1] [--precision fp32|bf16]
+//       [--folding onednn|libtorch]
+//
+// --folding libtorch runs FoldingNet's folding layers layer by layer through
+// libtorch instead of as one oneDNN chain (models/folding_layer_onednn.hpp):
+// the reference the chain is measured against.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +17,7 @@
 #include "molearn/core/allocator.hpp"
 #include "molearn/data/dataset_file.hpp"
 #include "molearn/models/autoencoder.hpp"
+#include "molearn/models/foldingnet.hpp"
 #include "molearn/train/precision.hpp"
 #include "molearn/train/tensor_dataset.hpp"
 
@@ -23,11 +29,12 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 
 constexpr const char* kUsage =
     "usage: molearn_bench_foldingnet (--atoms N | --dataset D.mlds) [--model foldingnet|conv1d] [--batch 16]\n"
-    "                                [--threads 2] [--steps 4] [--warmup 1] [--precision fp32|bf16]\n";
+    "                                [--threads 2] [--steps 4] [--warmup 1] [--precision fp32|bf16]\n"
+    "                                [--folding onednn|libtorch]\n";
 
 int run(int argc, char** argv) {
   molearn::keep_freed_memory_for_reuse();  // as `molearn train` does
-  std::string dataset, model = "foldingnet", precision = "fp32";
+  std::string dataset, model = "foldingnet", precision = "fp32", folding = "onednn";
   std::int64_t atoms = 0, batch = 16;
   int threads = 2, steps = 4, warmup = 1;
   for (int i = 1; i < argc; i += 2) {
@@ -53,6 +60,8 @@ int run(int argc, char** argv) {
       warmup = std::atoi(value.c_str());
     else if (flag == "--precision")
       precision = molearn::resolve_precision(value);
+    else if (flag == "--folding" && (value == "onednn" || value == "libtorch"))
+      folding = value;
     else {
       std::fprintf(stderr, "unknown option %s\n%s", flag.c_str(), kUsage);
       return 2;
@@ -75,6 +84,7 @@ int run(int argc, char** argv) {
   config.architecture = model;
   config.atoms = x.size(2);
   auto net = molearn::make_autoencoder(config);
+  molearn::foldingnet::set_onednn_folding(*net, folding == "onednn");
   torch::optim::AdamW optimizer(net->parameters(), torch::optim::AdamWOptions(1e-3).weight_decay(1e-4));
 
   net->train();
@@ -100,12 +110,26 @@ int run(int argc, char** argv) {
     net->forward(x);
   }
   const double infer_fps = static_cast<double>(batch * steps) / seconds_since(start);
+
+  // Decoding alone, what generate, scan, path and the GUI do with latent codes.
+  torch::Tensor z;
+  {
+    const molearn::Bf16Autocast autocast(precision == "bf16");
+    z = net->encode(x).to(torch::kFloat32);
+  }
+  for (int s = 0; s < warmup + steps; ++s) {
+    if (s == warmup) start = Clock::now();
+    const molearn::Bf16Autocast autocast(precision == "bf16");
+    net->decode(z);
+  }
+  const double decode_fps = static_cast<double>(batch * steps) / seconds_since(start);
   std::printf(
-      "{\"model\": \"%s\", \"precision\": \"%s\", \"atoms\": %lld, \"batch\": %lld, \"threads\": %d, "
+      "{\"model\": \"%s\", \"precision\": \"%s\", \"folding\": \"%s\", \"atoms\": %lld, \"batch\": %lld, \"threads\": "
+      "%d, "
       "\"train_frames_per_s\": %.4f, "
-      "\"infer_frames_per_s\": %.4f}\n",
-      model.c_str(), precision.c_str(), static_cast<long long>(x.size(2)), static_cast<long long>(batch), threads,
-      train_fps, infer_fps);
+      "\"infer_frames_per_s\": %.4f, \"decode_frames_per_s\": %.4f}\n",
+      model.c_str(), precision.c_str(), folding.c_str(), static_cast<long long>(x.size(2)),
+      static_cast<long long>(batch), threads, train_fps, infer_fps, decode_fps);
   return 0;
 }
 

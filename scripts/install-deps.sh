@@ -10,6 +10,8 @@ packages=(
   libtorch-dev libgloo-dev libopenmm-dev libopenmm-plugins gemmi-dev
   tao-pegtl-dev libstb-dev zlib1g-dev libeigen3-dev nlohmann-json3-dev
   libcli11-dev libcpp-httplib-dev libgtest-dev libpugixml-dev
+  # oneDNN's headers: the library libtorch already runs on, called directly
+  libdnnl-dev
   # Without an optimised BLAS Debian's libtorch falls back to the reference
   # BLAS and dense maths is about 3x slower.
   libopenblas0-openmp

@@ -197,12 +197,15 @@ with temp_dir() as tmp:
                      np.abs(frames - reference_frames).max() < 2e-3,
                      "its latent points and structures are those of 'molearn path --from 0 --to 5 --steps 6'")
         metrics = {m["name"]: m for m in path["metrics"]}
+        # A model of 3 epochs may decode the two ends only thousandths of an
+        # A apart: zero at its own end, the same distance both ways, and
+        # rising along the path is what the metrics must show.
+        to_start, to_end = metrics["rmsd_start"]["values"], metrics["rmsd_end"]["values"]
         checks.check({"error", "drift", "rmsd_start", "rmsd_end"} <= set(metrics) and
-                     metrics["rmsd_start"]["values"][0] < 1e-3 and metrics["rmsd_end"]["values"][-1] < 1e-3 and
-                     metrics["rmsd_start"]["values"][-1] > 0.01,
+                     to_start[0] < 1e-4 and to_end[-1] < 1e-4 and to_start[-1] > 1e-3 and
+                     abs(to_start[-1] - to_end[0]) < 1e-4 and to_start[-1] > to_start[len(to_start) // 2],
                      f"per-step metrics: {sorted(metrics)}; RMSD to the start "
-                     f"{metrics['rmsd_start']['values'][0]:.3g}..{metrics['rmsd_start']['values'][-1]:.3g}, "
-                     f"to the end {metrics['rmsd_end']['values'][0]:.3g}..{metrics['rmsd_end']['values'][-1]:.3g}")
+                     f"{to_start[0]:.3g}..{to_start[-1]:.3g}, to the end {to_end[0]:.3g}..{to_end[-1]:.3g}")
         checks.check(np.allclose(path["plane_points"], path["points"]), "on a 2-D latent space plane = latent")
         a, b = reference_points[0], reference_points[-1]
         status, lc = api.json("POST", "/api/path", {"waypoints": [{"plane": list(a)}, {"plane": list(b)}],

@@ -35,6 +35,15 @@ torch::Tensor BatchNormImpl::forward(const torch::Tensor& input) {
                            /*cudnn_enabled=*/false);
 }
 
+void BatchNormImpl::record_batch_statistics(const torch::Tensor& mean, const torch::Tensor& biased_variance,
+                                            std::int64_t count) {
+  torch::NoGradGuard no_grad;
+  num_batches_tracked += 1;
+  const double unbiased = count > 1 ? static_cast<double>(count) / static_cast<double>(count - 1) : 1.0;
+  running_mean.mul_(1 - momentum_).add_(mean.to(running_mean.dtype()), momentum_);
+  running_var.mul_(1 - momentum_).add_(biased_variance.to(running_var.dtype()), momentum_ * unbiased);
+}
+
 torch::Tensor BatchNormImpl::cross_process_forward(const torch::Tensor& x) {
   // Per-channel sums over batch and length on this process, summed over all
   // processes in double precision (E[x^2] - E[x]^2 loses digits in float).

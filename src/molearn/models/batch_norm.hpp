@@ -26,6 +26,13 @@ class BatchNormImpl : public torch::nn::Module {
   // while set, training mode normalises with statistics summed over its
   // processes (an empty function: this process alone).
   void set_process_group(CrossProcessSum sum) { cross_process_sum_ = std::move(sum); }
+  bool has_process_group() const { return static_cast<bool>(cross_process_sum_); }
+
+  // What forward does to the running statistics and the batch count, for a
+  // training batch normalised elsewhere (the oneDNN folding layer) with this
+  // batch's per-channel mean and biased variance over `count` values.
+  void record_batch_statistics(const torch::Tensor& mean, const torch::Tensor& biased_variance, std::int64_t count);
+  double eps() const { return eps_; }
 
   torch::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
 

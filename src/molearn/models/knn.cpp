@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "molearn/core/parallel_for.hpp"
+#include "molearn/models/onednn_matmul.hpp"
 
 namespace molearn::knn {
 namespace {
@@ -361,10 +362,9 @@ void knn_grid(const torch::Tensor& x, std::int64_t k, torch::Tensor& out) {
 // a parallel top-k scan of the R rows that applies the formula on the fly.
 // Only the [R, N] block of dot products is held, never an N x N matrix.
 //
-// The block X[:, rows]^T X is computed as a 1x1 convolution of X with the
-// rows as filters: at these sizes libtorch sends it to oneDNN, which on
-// AVX-512 machines was ~1.7x faster than bmm/mm (OpenBLAS) for the same
-// product.
+// The block X[:, rows]^T X comes from oneDNN's matmul on X's own memory
+// (onednn_matmul.hpp says why); double precision, which oneDNN does not
+// have, as a 1x1 convolution of X with the rows as filters.
 template <typename T>
 void knn_gemm(const torch::Tensor& x, std::int64_t k, torch::Tensor& out) {
   const std::int64_t B = x.size(0), C = x.size(1), N = x.size(2);
@@ -377,8 +377,11 @@ void knn_gemm(const torch::Tensor& x, std::int64_t k, torch::Tensor& out) {
     const auto input = xb.unsqueeze(0);
     for (std::int64_t r0 = 0; r0 < N; r0 += block) {
       const std::int64_t rows = std::min(block, N - r0);
-      const auto filters = xb.narrow(1, r0, rows).t().contiguous().view({rows, C, 1});
-      const auto dots = torch::conv1d(input, filters).contiguous();  // [1, rows, N]
+      torch::Tensor dots;  // [rows, N]
+      if constexpr (std::is_same_v<T, float>)
+        dots = onednn::matmul(xb.narrow(1, r0, rows).t(), xb);
+      else
+        dots = torch::conv1d(input, xb.narrow(1, r0, rows).t().contiguous().view({rows, C, 1})).contiguous();
       const T* dp = dots.data_ptr<T>();
       const T* sqb = sqp + b * N;
       parallel_chunks(0, rows, grain_for(2 * N), [&](std::int64_t begin, std::int64_t end) {
