@@ -169,6 +169,14 @@ INSTANTIATE_TEST_SUITE_P(Shapes, FoldingLayerOnednn,
                          ::testing::Values(Case{4, 3, 64, 3, 37}, Case{3, 51, 48, 12, 100}, Case{2, 17, 32, 48, 9},
                                            Case{1, 5, 16, 3, 2}));
 
+molearn::ModelConfig foldingnet_config(std::int64_t atoms) {
+  molearn::ModelConfig config;
+  config.architecture = "foldingnet";
+  config.atoms = atoms;
+  config.latent_dim = 2;
+  return config;
+}
+
 TEST(FoldingLayerOnednnModel, ThreadCountChangesKeepResults) {
   // oneDNN's batch norm must run on the thread count its plan was made for;
   // a plan made for 2 threads and run on 1 once skipped half of its sums.
@@ -188,10 +196,7 @@ TEST(FoldingLayerOnednnModel, Bf16TrainingStepMatchesLibtorch) {
   // A whole FoldingNet under bf16 autocast, where the layers take the chain
   // themselves: its gradients as close to fp32's as those of libtorch's bf16
   // layers, same weights, same batch.
-  molearn::ModelConfig config;
-  config.architecture = "foldingnet";
-  config.atoms = 150;
-  config.latent_dim = 2;
+  const auto config = foldingnet_config(150);
   torch::manual_seed(3);
   const auto x = torch::randn({4, 3, 150});
   std::vector<torch::Tensor> outputs, grads;  // (oneDNN bf16, libtorch bf16, libtorch fp32)
@@ -220,10 +225,7 @@ TEST(FoldingLayerOnednnModel, Bf16TrainingStepMatchesLibtorch) {
 TEST(FoldingLayerOnednnModel, DecodingMatchesLibtorch) {
   // Evaluation mode without gradients (generate, scan, path, the GUI): the
   // inference chain, batch norms folded, ReLUs as post-ops; in fp32 and bf16.
-  molearn::ModelConfig config;
-  config.architecture = "foldingnet";
-  config.atoms = 300;
-  config.latent_dim = 2;
+  const auto config = foldingnet_config(300);
   torch::manual_seed(5);
   molearn::FoldingNet model(config);
   model->train();
