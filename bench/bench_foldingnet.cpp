@@ -3,11 +3,12 @@
 //
 //   molearn_bench_foldingnet (--atoms N | --dataset D.mlds) [--model foldingnet]
 //       [--batch 16] [--threads 2] [--steps 4] [--warmup 1] [--precision fp32|bf16]
-//       [--folding onednn|libtorch]
+//       [--folding onednn|libtorch] [--only train|infer|decode]
 //
 // --folding libtorch runs FoldingNet's folding layers layer by layer through
 // libtorch instead of as one oneDNN chain (models/folding_layer_onednn.hpp):
-// the reference the chain is measured against.
+// the reference the chain is measured against. --only runs one phase (the
+// others print null): decoding alone at several batch sizes, say.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -30,11 +31,11 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 constexpr const char* kUsage =
     "usage: molearn_bench_foldingnet (--atoms N | --dataset D.mlds) [--model foldingnet|conv1d] [--batch 16]\n"
     "                                [--threads 2] [--steps 4] [--warmup 1] [--precision fp32|bf16]\n"
-    "                                [--folding onednn|libtorch]\n";
+    "                                [--folding onednn|libtorch] [--only train|infer|decode]\n";
 
 int run(int argc, char** argv) {
   molearn::keep_freed_memory_for_reuse();  // as `molearn train` does
-  std::string dataset, model = "foldingnet", precision = "fp32", folding = "onednn";
+  std::string dataset, model = "foldingnet", precision = "fp32", folding = "onednn", only;
   std::int64_t atoms = 0, batch = 16;
   int threads = 2, steps = 4, warmup = 1;
   for (int i = 1; i < argc; i += 2) {
@@ -62,6 +63,8 @@ int run(int argc, char** argv) {
       precision = molearn::resolve_precision(value);
     else if (flag == "--folding" && (value == "onednn" || value == "libtorch"))
       folding = value;
+    else if (flag == "--only" && (value == "train" || value == "infer" || value == "decode"))
+      only = value;
     else {
       std::fprintf(stderr, "unknown option %s\n%s", flag.c_str(), kUsage);
       return 2;
@@ -87,49 +90,58 @@ int run(int argc, char** argv) {
   molearn::foldingnet::set_onednn_folding(*net, folding == "onednn");
   torch::optim::AdamW optimizer(net->parameters(), torch::optim::AdamWOptions(1e-3).weight_decay(1e-4));
 
-  net->train();
+  // Each phase's frames/s, or "null" where --only skipped it.
+  std::string train_fps = "null", infer_fps = "null", decode_fps = "null";
+  const auto frames_per_s = [&](Clock::time_point start) {
+    return std::to_string(static_cast<double>(batch * steps) / seconds_since(start));
+  };
   Clock::time_point start;
-  for (int s = 0; s < warmup + steps; ++s) {
-    if (s == warmup) start = Clock::now();
-    optimizer.zero_grad();
-    torch::Tensor out;
-    {
-      const molearn::Bf16Autocast autocast(precision == "bf16");  // as `molearn train --precision`
-      out = net->forward(x).to(torch::kFloat32);
+  if (only.empty() || only == "train") {
+    net->train();
+    for (int s = 0; s < warmup + steps; ++s) {
+      if (s == warmup) start = Clock::now();
+      optimizer.zero_grad();
+      torch::Tensor out;
+      {
+        const molearn::Bf16Autocast autocast(precision == "bf16");  // as `molearn train --precision`
+        out = net->forward(x).to(torch::kFloat32);
+      }
+      torch::mse_loss(out, x).backward();
+      optimizer.step();
     }
-    torch::mse_loss(out, x).backward();
-    optimizer.step();
+    train_fps = frames_per_s(start);
   }
-  const double train_fps = static_cast<double>(batch * steps) / seconds_since(start);
 
   net->eval();
   torch::NoGradGuard no_grad;
-  for (int s = 0; s < warmup + steps; ++s) {
-    if (s == warmup) start = Clock::now();
-    const molearn::Bf16Autocast autocast(precision == "bf16");
-    net->forward(x);
+  if (only.empty() || only == "infer") {
+    for (int s = 0; s < warmup + steps; ++s) {
+      if (s == warmup) start = Clock::now();
+      const molearn::Bf16Autocast autocast(precision == "bf16");
+      net->forward(x);
+    }
+    infer_fps = frames_per_s(start);
   }
-  const double infer_fps = static_cast<double>(batch * steps) / seconds_since(start);
 
-  // Decoding alone, what generate, scan, path and the GUI do with latent codes.
-  torch::Tensor z;
-  {
-    const molearn::Bf16Autocast autocast(precision == "bf16");
-    z = net->encode(x).to(torch::kFloat32);
+  if (only.empty() || only == "decode") {
+    // Decoding alone, what generate, scan, path and the GUI do with latent codes.
+    torch::Tensor z;
+    {
+      const molearn::Bf16Autocast autocast(precision == "bf16");
+      z = net->encode(x).to(torch::kFloat32);
+    }
+    for (int s = 0; s < warmup + steps; ++s) {
+      if (s == warmup) start = Clock::now();
+      const molearn::Bf16Autocast autocast(precision == "bf16");
+      net->decode(z);
+    }
+    decode_fps = frames_per_s(start);
   }
-  for (int s = 0; s < warmup + steps; ++s) {
-    if (s == warmup) start = Clock::now();
-    const molearn::Bf16Autocast autocast(precision == "bf16");
-    net->decode(z);
-  }
-  const double decode_fps = static_cast<double>(batch * steps) / seconds_since(start);
   std::printf(
-      "{\"model\": \"%s\", \"precision\": \"%s\", \"folding\": \"%s\", \"atoms\": %lld, \"batch\": %lld, \"threads\": "
-      "%d, "
-      "\"train_frames_per_s\": %.4f, "
-      "\"infer_frames_per_s\": %.4f, \"decode_frames_per_s\": %.4f}\n",
+      "{\"model\": \"%s\", \"precision\": \"%s\", \"folding\": \"%s\", \"atoms\": %lld, \"batch\": %lld, "
+      "\"threads\": %d, \"train_frames_per_s\": %s, \"infer_frames_per_s\": %s, \"decode_frames_per_s\": %s}\n",
       model.c_str(), precision.c_str(), folding.c_str(), static_cast<long long>(x.size(2)),
-      static_cast<long long>(batch), threads, train_fps, infer_fps, decode_fps);
+      static_cast<long long>(batch), threads, train_fps.c_str(), infer_fps.c_str(), decode_fps.c_str());
   return 0;
 }
 

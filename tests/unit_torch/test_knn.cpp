@@ -151,6 +151,25 @@ TEST(KnnIndices, AgreesWithReference) {
   EXPECT_TRUE(std::get<0>(fused.sort(2)).equal(std::get<0>(reference.sort(2))));
 }
 
+// Rows with many exactly equal distances (small integer features, so every
+// path computes them exactly): each row's neighbours are the first k of its
+// points sorted by distance, then by index, the lowest index winning a tie.
+// Covers the direct path (few channels), the matrix-product path (many), in
+// both precisions, with k from 1 to more than the 16-value blocks per row.
+TEST(KnnIndices, TiesGoToTheLowestIndex) {
+  for (auto dtype : {torch::kFloat, torch::kDouble})
+    for (std::int64_t c : {4, 16})
+      for (std::int64_t k : {1, 5, 16, 40}) {
+        torch::manual_seed(30 + c + k);
+        const std::int64_t n = c == 4 ? 100 : 301;  // the direct path's xyz grid needs 3 channels
+        auto x = torch::randint(-1, 2, {2, c, n}, torch::dtype(dtype));
+        auto dist = brute_force_distances(x);  // exact: small integers
+        auto order = std::get<1>(dist.sort(/*stable=*/true, /*dim=*/2, /*descending=*/false));
+        auto expected = order.narrow(2, 0, k);
+        EXPECT_TRUE(knn_indices(x, k).equal(expected)) << dtype << " C=" << c << " k=" << k;
+      }
+}
+
 TEST(KnnIndices, AcceptsNonContiguousInput) {
   auto base = random_points(2, 300, 3, torch::kDouble, 8);  // [B, N, 3]
   auto x = base.transpose(1, 2);                            // [B, 3, N] view
