@@ -5,6 +5,7 @@
 #include <string>
 
 #include "molearn/core/error.hpp"
+#include "molearn/models/coordinates_layer.hpp"
 
 namespace molearn {
 
@@ -137,7 +138,7 @@ torch::Tensor Conv1dAutoencoderImpl::decode(torch::Tensor z) {
                      "], got " + c10::str(z.sizes()));
   auto x = dec_fc_->forward(z).view({z.size(0), channels_.back(), reduced_length_});
   for (auto& block : up_) x = block->forward(x);
-  x = head_->forward(x);
+  x = coordinates_layer(head_, x, /*decoding=*/!is_training());
   return x.narrow(2, 0, config_.atoms).contiguous();
 }
 

@@ -82,12 +82,13 @@ ConvPlan make_conv(std::int64_t batch, std::int64_t in, std::int64_t out, std::i
 }
 
 // Inference: batch norm folded into the weights, the ReLU a post-op of the
-// convolution, so that an activation is written once.
+// convolution, so that an activation is written once. The last convolution
+// writes fp32 (dst_type) under bf16 too.
 ConvPlan make_inference_conv(std::int64_t batch, std::int64_t in, std::int64_t out, std::int64_t length, Type type,
-                             bool relu) {
+                             bool relu, Type dst_type) {
   const memory::dims strides{1, 1}, padding{0, 1};
   const memory::desc src({batch, in, 1, length}, type, Tag::any);
-  const memory::desc dst({batch, out, 1, length}, type, Tag::any);
+  const memory::desc dst({batch, out, 1, length}, dst_type, Tag::any);
   const memory::desc weights({out, in, 1, 3}, type, Tag::any);
   const memory::desc bias({out}, Type::f32, Tag::x);
   dnnl::primitive_attr attr;
@@ -119,9 +120,9 @@ NormPlan make_norm(const memory::desc& data, float eps) {
 std::shared_ptr<const Plan> make_plan(const Shape& s) {
   auto plan = std::make_shared<Plan>();
   if (!s.training) {
-    plan->conv[0] = make_inference_conv(s.batch, s.in, s.hidden, s.length, s.type, true);
-    plan->conv[1] = make_inference_conv(s.batch, s.hidden, s.hidden, s.length, s.type, true);
-    plan->conv[2] = make_inference_conv(s.batch, s.hidden, s.out, s.length, s.type, false);
+    plan->conv[0] = make_inference_conv(s.batch, s.in, s.hidden, s.length, s.type, true, s.type);
+    plan->conv[1] = make_inference_conv(s.batch, s.hidden, s.hidden, s.length, s.type, true, s.type);
+    plan->conv[2] = make_inference_conv(s.batch, s.hidden, s.out, s.length, s.type, false, Type::f32);
     return plan;
   }
   plan->conv[0] = make_conv(s.batch, s.in, s.hidden, s.length, s.type);
@@ -440,7 +441,7 @@ torch::Tensor folding_layer_inference(const torch::Tensor& x, const std::array<F
     if (i > 0) h = convert(stream, h, plan->conv[i].forward.src_desc());
     h = conv_forward(stream, plan->conv[i], h, convs[i].weight, convs[i].bias);
   }
-  return to_torch(stream, h, {shape.batch, shape.out, shape.length}, dtype);
+  return to_torch(stream, h, {shape.batch, shape.out, shape.length}, torch::kFloat32);
 }
 
 }  // namespace molearn::onednn

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "molearn/core/error.hpp"
+#include "molearn/models/coordinates_layer.hpp"
 #include "molearn/models/folding_layer_onednn.hpp"
 #include "molearn/models/knn.hpp"
 
@@ -143,7 +144,7 @@ torch::Tensor FoldingLayerImpl::forward(const torch::Tensor& x, bool plain) {
   }
   auto h = relu_after_bn(conv_bn(conv1, bn1, x, /*fold=*/!plain), plain);
   h = relu_after_bn(conv_bn(conv2, bn2, h, /*fold=*/!plain), plain);
-  return conv3(h);
+  return coordinates_layer(conv3, h, /*decoding=*/!is_training());  // fp32, as the chain's
 }
 
 DecoderLayerImpl::DecoderLayerImpl(std::int64_t in_points, std::int64_t out_points, std::int64_t in_channels,

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "molearn/core/error.hpp"
+#include "molearn/models/coordinates_layer.hpp"
 
 namespace molearn {
 
@@ -35,7 +36,7 @@ torch::Tensor DecoderImpl::forward(const torch::Tensor& h) {
   auto x = torch::sin(w0_ * layer1->forward(h));
   x = torch::sin(w0_ * layer2->forward(x));
   x = torch::sin(w0_ * layer3->forward(x));
-  return layer4->forward(x);
+  return coordinates_layer(layer4, x, /*decoding=*/!is_training());
 }
 
 }  // namespace siren_detail
