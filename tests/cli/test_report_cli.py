@@ -266,8 +266,9 @@ with temp_dir() as tmp:
     log = read_log(run_dir)
     header, _ = mlds.load(data)
 
+    # fp32, as the report reconstructs (generate's default, auto, is bf16 on CPUs with AVX512-BF16)
     _, rec_out, _ = run("generate", os.path.join(run_dir, "best.ckpt"), "--reconstruct", "--threads", "1",
-                        "-o", os.path.join(tmp, "rec.dcd"))
+                        "--precision", "fp32", "-o", os.path.join(tmp, "rec.dcd"))
     rec_rmsd = [float(l.split()[4]) for l in rec_out.splitlines() if l.startswith("frame ")]
 
     scan = os.path.join(tmp, "scan")

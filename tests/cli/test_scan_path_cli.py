@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
-from molearn_testing import Checks, molearn_bin, run, source_dir, temp_dir, train_small_model  # noqa: E402
+from molearn_testing import Checks, molearn_bin, native_bf16, run, source_dir, temp_dir, train_small_model  # noqa: E402
 
 checks = Checks("scan/path cli")
 fixtures = os.path.join(source_dir(), "examples", "data")
@@ -52,7 +52,9 @@ with temp_dir() as tmp:
 
     # --- scan -------------------------------------------------------------
     scan = os.path.join(tmp, "scan")
-    code, out, err = run("scan", ckpt, "--grid", "8", "--metrics", "error,drift", "--threads", "1", "-o", scan)
+    # fp32: compared with PyTorch below (the default, auto, is bf16 on CPUs with AVX512-BF16)
+    code, out, err = run("scan", ckpt, "--grid", "8", "--metrics", "error,drift", "--threads", "1", "--precision", "fp32",
+                         "-o", scan)
     with open(os.path.join(scan, "scan.json")) as f:
         doc = json.load(f)
     checks.check(doc["command"] == "scan" and doc["grid"] == [8, 8] and doc["latent_dim"] == 2
@@ -103,10 +105,11 @@ with temp_dir() as tmp:
 
     # --- path -------------------------------------------------------------
     ref = os.path.join(tmp, "interp.dcd")
-    run("generate", ckpt, "--interpolate", "0,31", "--steps", "7", "-o", ref)
+    run("generate", ckpt, "--interpolate", "0,31", "--steps", "7", "--precision", "fp32", "-o", ref)
     ref_xyz = read_dcd(ref)
     straight = os.path.join(tmp, "straight.dcd")
-    code, out, err = run("path", ckpt, "--from", "0", "--to", "31", "--steps", "7", "-o", straight)
+    code, out, err = run("path", ckpt, "--from", "0", "--to", "31", "--steps", "7", "--precision", "fp32", "-o",
+                         straight)
     s_xyz = read_dcd(straight)
     rows = read_csv(os.path.join(tmp, "straight.csv"))
     checks.check(s_xyz.shape == ref_xyz.shape and np.abs(s_xyz - ref_xyz).max() < 1e-3,
@@ -117,7 +120,7 @@ with temp_dir() as tmp:
 
     lc = os.path.join(tmp, "leastcost.dcd")
     code, out, err = run("path", ckpt, "--from", "0", "--to", "31", "--landscape", "error", "--grid", "8",
-                         "--steps", "9", "-o", lc, "--csv", os.path.join(tmp, "lc_metrics.csv"))
+                         "--steps", "9", "--precision", "fp32", "-o", lc, "--csv", os.path.join(tmp, "lc_metrics.csv"))
     lc_xyz = read_dcd(lc)
     ends_diff = max(np.abs(lc_xyz[0] - ref_xyz[0]).max(), np.abs(lc_xyz[-1] - ref_xyz[-1]).max())
     checks.check(lc_xyz.shape[0] == 9 and ends_diff < 1e-3,
@@ -134,7 +137,8 @@ with temp_dir() as tmp:
 
     # A structure file as an endpoint: the topology PDB is frame 0 of the ensemble.
     fpath = os.path.join(tmp, "from_file.dcd")
-    code, out, err = run("path", ckpt, "--from", TOPOLOGY, "--to", "31", "--steps", "7", "-o", fpath)
+    code, out, err = run("path", ckpt, "--from", TOPOLOGY, "--to", "31", "--steps", "7", "--precision", "fp32", "-o",
+                         fpath)
     f_rows = read_csv(os.path.join(tmp, "from_file.csv"))
     dz = max(abs(float(f_rows[0][k]) - float(rows[0][k])) for k in ("z0", "z1"))
     checks.check(dz < 1e-3, f"a structure file of frame 0 encodes as frame 0 (latent diff {dz:.2g})")
@@ -172,6 +176,15 @@ with temp_dir() as tmp:
     error16 = np.load(os.path.join(scan16, "error.npy"))
     checks.check(doc["precision"] == "fp32" and doc16["precision"] == "bf16",
                  f"scan.json records the precision: {doc['precision']}, {doc16['precision']}")
+    # The default, --precision auto: bf16 where the CPU computes it natively, and said so.
+    scan_auto = os.path.join(tmp, "scan-auto")
+    code, out, err = run("scan", ckpt, "--grid", "2", "--metrics", "drift", "--threads", "1", "-o", scan_auto)
+    with open(os.path.join(scan_auto, "scan.json")) as f:
+        auto_precision = json.load(f)["precision"]
+    expected = "bf16" if native_bf16() else "fp32"
+    checks.check(auto_precision == expected and f"precision: {expected} (--precision auto;" in out,
+                 f"scan without --precision runs in {auto_precision} on this CPU (/proc/cpuinfo: {expected}) "
+                 "and says so")
     checks.check(not np.array_equal(drift16, drift) and np.allclose(drift16, drift, rtol=0.1, atol=0.05) and
                  np.allclose(error16, error, rtol=0.1, atol=0.2),
                  f"scan --precision bf16: drift and error near fp32's (largest differences "

@@ -36,13 +36,14 @@ with temp_dir() as tmp:
                      json.loads(m.topology_json)["name"] == header["topology"]["name"],
                      f"{model}: mean/std and topology travel with the module")
 
-        # Decoding latent points: C++ (molearn generate, DCD in A) vs TorchScript.
+        # Decoding latent points: C++ (molearn generate, DCD in A) vs TorchScript, both fp32 (the
+        # default, --precision auto, decodes in bf16 on CPUs with AVX512-BF16).
         z = torch.tensor([[0.0, 0.0], [0.3, -0.2], [-1.0, 2.0]])
         dcd = os.path.join(tmp, model + "-points.dcd")
-        run("generate", os.path.join(out, "best.ckpt"), "--threads", "1", "-o", dcd,
+        run("generate", os.path.join(out, "best.ckpt"), "--threads", "1", "--precision", "fp32", "-o", dcd,
             *sum((["--latent", f"{a},{b}"] for a, b in z.tolist()), []))
         topology_pdb = os.path.join(tmp, model + "-points.pdb")
-        run("generate", os.path.join(out, "best.ckpt"), "--threads", "1", "-o", topology_pdb, "--latent", "0,0")
+        run("generate", os.path.join(out, "best.ckpt"), "--threads", "1", "--precision", "fp32", "-o", topology_pdb, "--latent", "0,0")
         cxx = md.load_dcd(dcd, top=topology_pdb).xyz * 10.0  # nm -> A
         cxx_scaled = (cxx - header["mean"]) / header["std"]
         with torch.no_grad():
@@ -56,7 +57,7 @@ with temp_dir() as tmp:
 
         # Encoding: the ends of an interpolation are decode(encode(frame)).
         path = os.path.join(tmp, model + "-path.dcd")
-        run("generate", os.path.join(out, "best.ckpt"), "--threads", "1", "--interpolate", "3,20", "--steps", "4",
+        run("generate", os.path.join(out, "best.ckpt"), "--threads", "1", "--precision", "fp32", "--interpolate", "3,20", "--steps", "4",
             "-o", path)
         cxx_path = (md.load_dcd(path, top=topology_pdb).xyz * 10.0 - header["mean"]) / header["std"]
         x = torch.from_numpy(coords[[3, 20]].copy()).permute(0, 2, 1)

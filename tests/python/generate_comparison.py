@@ -1,7 +1,8 @@
 """The comparison the model oracles share: what `molearn generate` decodes
 from a checkpoint against a PyTorch model holding the same weights — the
 encode/decode of two dataset frames, their latent midpoint, two latent
-points — each within 1e-4 in scaled units."""
+points — each within 1e-4 in scaled units. `generate` runs in fp32 here: its
+default, --precision auto, decodes in bf16 on CPUs with AVX512-BF16."""
 import os
 
 import mdtraj as md
@@ -15,9 +16,10 @@ def check_generate_matches(checks, ckpt, model, exported, coords, header, tmp, n
     """model: the PyTorch reference with the checkpoint's weights (encoder, decoder); exported: the
     TorchScript module of `molearn export` (its encode); coords: the dataset's scaled frames [F, N, 3]."""
     top_pdb = os.path.join(tmp, "top.pdb")
-    run("generate", ckpt, "--latent", "0,0", "-o", top_pdb, "--threads", threads)
+    run("generate", ckpt, "--latent", "0,0", "-o", top_pdb, "--threads", threads, "--precision", "fp32")
     path = os.path.join(tmp, "path.dcd")
-    run("generate", ckpt, "--interpolate", "2,9", "--steps", "3", "-o", path, "--threads", threads)
+    run("generate", ckpt, "--interpolate", "2,9", "--steps", "3", "-o", path, "--threads", threads,
+        "--precision", "fp32")
     cxx = (md.load_dcd(path, top=top_pdb).xyz * 10.0 - header["mean"]) / header["std"]
     x = torch.from_numpy(coords[[2, 9]].copy()).permute(0, 2, 1)
     with torch.no_grad():
@@ -36,7 +38,8 @@ def check_generate_matches(checks, ckpt, model, exported, coords, header, tmp, n
 
     zs = torch.tensor([[0.5, -0.5], [2.0, 1.0]])
     points = os.path.join(tmp, "points.dcd")
-    run("generate", ckpt, "--latent", "0.5,-0.5", "--latent", "2,1", "-o", points, "--threads", threads)
+    run("generate", ckpt, "--latent", "0.5,-0.5", "--latent", "2,1", "-o", points, "--threads", threads,
+        "--precision", "fp32")
     cxx_points = (md.load_dcd(points, top=top_pdb).xyz * 10.0 - header["mean"]) / header["std"]
     with torch.no_grad():
         ours = model.decoder(zs).permute(0, 2, 1).numpy()

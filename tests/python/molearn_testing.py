@@ -88,6 +88,16 @@ def read_log(folder):
         return [json.loads(line) for line in f if line.strip()]
 
 
+def native_bf16():
+    """Whether this CPU computes bfloat16 natively, read from /proc/cpuinfo (molearn asks cpuid):
+    the precision `--precision auto`, the default, should pick."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and "avx512_bf16" in line.split() for line in f)
+    except OSError:
+        return False
+
+
 def temp_dir():
     return tempfile.TemporaryDirectory(prefix="molearn-pytest-")
 

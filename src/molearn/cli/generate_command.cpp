@@ -8,6 +8,7 @@
 #include "molearn/core/allocator.hpp"
 #include "molearn/core/error.hpp"
 #include "molearn/train/generation.hpp"
+#include "molearn/train/precision.hpp"
 #include "option_checks.hpp"
 
 namespace molearn::cli {
@@ -44,6 +45,7 @@ void run_generate(GenerateArgs& args) {
   keep_freed_memory_for_reuse();  // decoding's activations are not page-faulted in again (core/allocator.hpp)
   for (const auto& text : args.latent) args.options.latent_points.push_back(parse_latent_point(text));
   if (!args.interpolate.empty()) args.options.interpolate = parse_frame_pair(args.interpolate);
+  if (const std::string note = precision_note(args.options.precision); !note.empty()) std::printf("%s\n", note.c_str());
   const GenerateResult result = generate_structures(args.options);
   std::printf("wrote %zu structures x %zu atoms to %s\n", result.structures, result.atoms, args.options.output.c_str());
   if (args.options.reconstruct) print_reconstruction(result.rmsd);

@@ -14,6 +14,7 @@
 #include "molearn/core/error.hpp"
 #include "molearn/gui/gui_server.hpp"
 #include "molearn/gui/gui_session_torch.hpp"
+#include "molearn/train/precision.hpp"
 #include "option_checks.hpp"
 
 namespace molearn::cli {
@@ -33,7 +34,7 @@ struct GuiArgs {
   int port = 8050;
   int threads = 0;
   std::size_t batch_size = 16;
-  std::string precision = "fp32";
+  std::string precision = "auto";
 };
 
 void run_gui(const GuiArgs& args) {
@@ -47,6 +48,7 @@ void run_gui(const GuiArgs& args) {
   gui::GuiSessionOptions session_options{args.checkpoint, args.data,    args.scan,     args.data_dir,
                                          args.batch_size, args.threads, args.precision};
   gui::GuiSession session(session_options);
+  if (const std::string note = precision_note(args.precision); !note.empty()) std::printf("%s\n", note.c_str());
   for (const auto& note : session.notes()) std::printf("note: %s\n", note.c_str());
 
   gui::GuiServerOptions server_options;

@@ -82,9 +82,10 @@ CLI::Option* add_threads_option(CLI::App* cmd, int& threads, const std::string& 
 CLI::Option* add_precision_option(CLI::App* cmd, std::string& precision, const std::string& what) {
   return cmd
       ->add_option("--precision", precision,
-                   "fp32, or bf16: " + what +
-                       " with convolutions and matrix products in bfloat16 (faster only on CPUs with AVX512-BF16; "
-                       "results differ from fp32 by about bfloat16's precision); auto: bf16 where the CPU has it")
+                   "auto: bf16 where the CPU computes it natively (AVX512-BF16), fp32 elsewhere; bf16: " + what +
+                       " with convolutions and matrix products in bfloat16 (about 2x faster on such CPUs, slower "
+                       "elsewhere; results differ from fp32 by about bfloat16's precision, and were measured as "
+                       "accurate: bench/README.md); fp32: full precision throughout")
       ->capture_default_str()
       ->check(CLI::IsMember({"fp32", "bf16", "auto"}));
 }

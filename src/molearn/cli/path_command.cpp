@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <memory>
 #include <thread>
+#include <utility>
 
 #include "commands.hpp"
 #include "molearn/analysis/latent_grid.hpp"
@@ -41,7 +42,7 @@ struct PathArgs {
   int steps = 10;
   std::size_t batch_size = 16;
   int threads = 0;
-  std::string precision = "fp32";
+  std::string precision = "auto";
   bool bf16 = false;  // resolved from precision
 };
 
@@ -180,6 +181,7 @@ void run_path(PathArgs args) {
   const StructureMetricSettings settings{args.data_dir, args.threads};
   std::vector<std::vector<double>> polyline = waypoints;
   std::vector<std::string> notes;
+  if (std::string note = precision_note(args.precision); !note.empty()) notes.push_back(std::move(note));
   std::vector<StructureMetric> metrics = available_metrics(example, settings, &notes);
   if (!straight) {
     const StructureMetric metric = structure_metric(args.landscape, example, settings);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include "commands.hpp"
 #include "molearn/analysis/latent_grid.hpp"
@@ -37,7 +38,7 @@ struct ScanArgs {
   double padding = 0.1;
   std::size_t batch_size = 16;
   int threads = 0;
-  std::string precision = "fp32";
+  std::string precision = "auto";
 };
 
 std::vector<std::string> split_names(const std::string& text) {
@@ -108,6 +109,7 @@ void run_scan(const ScanArgs& args) {
   const LatentGrid grid = grid_over_points(encoded, nx, ny, bounds, args.padding, dims);
 
   std::vector<std::string> notes;
+  if (std::string note = precision_note(args.precision); !note.empty()) notes.push_back(std::move(note));
   const Conformers example = conformers_of(state, dataset.frame_in_angstrom(0));
   const StructureMetricSettings settings{args.data_dir, args.threads};
   LatentEvaluationOptions options;
@@ -226,7 +228,7 @@ void add_scan_command(CLI::App& app) {
       "  molearn scan run/best.ckpt --grid 32 --metrics error,drift -o scan/\n"
       "  molearn scan run/best.ckpt --data murd.mlds --bounds -2,2,-1.5,1.5 --metrics dope,rama -o scan/\n"
       "  molearn scan run/best.ckpt --plane 0,2 --grid 48 -o scan02/    # a 3-D latent space\n"
-      "  molearn scan run/best.ckpt --grid 64 --precision auto -o scan/  # bf16 on CPUs with AVX512-BF16\n"
+      "  molearn scan run/best.ckpt --grid 64 --precision fp32 -o scan/  # not bf16 (auto's pick on AVX512-BF16)\n"
       "Ctrl-C stops after the current batch and writes nothing.");
   cmd->callback([args] { run_scan(*args); });
 }

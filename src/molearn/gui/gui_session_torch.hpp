@@ -29,7 +29,7 @@ struct GuiSessionOptions {
   std::string data_dir;  // reference tables (DOPE, Ramachandran)
   std::size_t batch_size = 16;
   int threads = 0;
-  std::string precision = "fp32";  // fp32, bf16 or auto: the model's encode and decode
+  std::string precision = "auto";  // fp32, bf16 or auto: the model's encode and decode
 };
 
 // A least-cost path was asked over a map that has not been computed yet

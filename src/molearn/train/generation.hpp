@@ -27,7 +27,7 @@ struct GenerateOptions {
   std::string dataset;     // for --interpolate/--reconstruct; default: the dataset the model was trained on
   std::string output;      // .pdb or .dcd
   int threads = 0;
-  std::string precision = "fp32";  // fp32, bf16 or auto (resolve_precision): the model's encode and decode
+  std::string precision = "auto";  // fp32, bf16 or auto (resolve_precision): the model's encode and decode
 };
 
 struct GenerateResult {

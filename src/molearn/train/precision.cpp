@@ -27,6 +27,12 @@ std::string resolve_precision(const std::string& requested) {
   throw InputError("--precision must be fp32, bf16 or auto, got '" + requested + "'");
 }
 
+std::string precision_note(const std::string& requested) {
+  if (requested == "fp32") return "";
+  return "precision: " + resolve_precision(requested) + " (--precision " + requested + "; this CPU " +
+         (cpu_has_native_bf16() ? "computes bf16 natively" : "has no native bf16") + ")";
+}
+
 Bf16Autocast::Bf16Autocast(bool enabled) : enabled_(enabled) {
   if (!enabled_) return;
   was_enabled_ = at::autocast::is_cpu_enabled();

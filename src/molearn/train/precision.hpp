@@ -19,6 +19,11 @@ std::string resolve_precision(const std::string& requested);
 // Whether a requested precision runs the model in bf16 (resolve_precision).
 inline bool use_bf16(const std::string& requested) { return resolve_precision(requested) == "bf16"; }
 
+// The log line that says which precision a request ran in, and why:
+// "precision: bf16 (--precision auto; this CPU computes bf16 natively)".
+// Empty for "fp32", which needs no explaining.
+std::string precision_note(const std::string& requested);
+
 // bfloat16 autocast for the code in its scope (this thread), when `enabled`.
 // Outputs of autocast ops are bfloat16: cast what leaves the model back to
 // fp32 (the losses and the physics are computed in fp32).

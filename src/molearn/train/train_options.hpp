@@ -107,7 +107,7 @@ struct TrainOptions {
   // "fp32", "bf16" (convolutions and matrix products of training in
   // bfloat16, the rest in fp32) or "auto" (bf16 where the CPU has it
   // natively). Validation is always fp32, so that runs compare.
-  std::string precision = "fp32";
+  std::string precision = "auto";
   DistributedOptions distributed;
   PhysicsOptions physics;
   GeometryLossOptions geometry;

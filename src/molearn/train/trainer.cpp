@@ -577,9 +577,7 @@ TrainResult train_autoencoder(const TrainOptions& input_options, const TrainObse
   make_autoencoder(options.model)->check_trainable();
   load_frames(run);
   run.bf16 = use_bf16(options.precision);
-  if (options.precision != "fp32")
-    run.message(std::string("precision: ") + (run.bf16 ? "bf16" : "fp32") + " (--precision " + options.precision +
-                "; this CPU " + (cpu_has_native_bf16() ? "computes bf16 natively" : "has no native bf16") + ")");
+  if (const std::string note = precision_note(options.precision); !note.empty()) run.message(note);
 
   std::error_code ec;
   const bool made_folder = !std::filesystem::exists(options.output_dir, ec);
