@@ -54,10 +54,8 @@ struct FoldedConv {
 // relu(conv1(x))))) with the batch norms folded into conv1 and conv2. Each
 // ReLU is a post-op of its convolution and the activations stay in oneDNN's
 // layout from the first convolution to the last. Returns fp32 in either
-// precision: conv3 accumulates in fp32 and its output is not rounded to
-// bf16, whose 8 bits would put decoded atoms on a grid of ~0.4 % of their
-// coordinates (0.05-0.1 A; on a 2MI7 model 131 pairs of atoms of a structure
-// fell on the same point, and OpenMM's minimiser could not part them).
+// precision: conv3 accumulates and writes fp32, as a decoder's last layer
+// does everywhere (models/coordinates_layer.hpp says why).
 torch::Tensor folding_layer_inference(const torch::Tensor& x, const std::array<FoldedConv, 3>& convs,
                                       torch::ScalarType dtype);
 
