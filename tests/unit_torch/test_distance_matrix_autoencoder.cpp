@@ -183,22 +183,33 @@ TEST(DistanceMatrixAutoencoder, LearnsThroughTheUnrolledMds) {
     (step == 0 ? first : last) = loss.item<double>();
   }
   EXPECT_LT(last, 0.2 * first);
-  // The reconstructions have the structures' handedness. A mirror image has
-  // the same distances, so it gets the same code and the same (training)
-  // chirality back: the model cannot decode a mirrored protein.
+  // The reconstructions have the structures' handedness: a mirror image
+  // would keep none of it, a random one half. The measure weighs each
+  // tetrahedron by its volume, because the flattest ones flip with rounding:
+  // over 30 initialisations and two CPU instruction sets, 0.96-1.00 of the
+  // volume and 90-100 % of the tetrahedra kept it here, and a CI machine kept
+  // 88 % of them, which a count-only threshold of 90 % had failed.
+  // A mirror image has the same distances, so it gets the same code and the
+  // same (training) chirality back: the model cannot decode a mirrored protein.
   model.eval();
   const torch::NoGradGuard no_grad;
   const auto decoded = model.forward(x);
   int same = 0, counted = 0;
+  double volume_kept = 0, volume = 0;
   for (std::int64_t b = 0; b < 6; ++b)
     for (std::int64_t i = 0; i + 3 < 30; ++i) {
       const double expected = signed_volume(x[b].t(), i);
       if (std::abs(expected) < 0.02) continue;  // nearly flat: no handedness to keep
       ++counted;
-      same += expected * signed_volume(decoded[b].t(), i) > 0;
+      volume += std::abs(expected);
+      if (expected * signed_volume(decoded[b].t(), i) > 0) {
+        ++same;
+        volume_kept += std::abs(expected);
+      }
     }
   EXPECT_GT(counted, 60);
-  EXPECT_GE(same, 0.9 * counted) << same << " of " << counted << " tetrahedra keep their handedness";
+  EXPECT_GE(volume_kept, 0.9 * volume) << volume_kept / volume << " of the tetrahedra's volume keeps its handedness";
+  EXPECT_GE(same, 0.8 * counted) << same << " of " << counted << " tetrahedra keep their handedness";
   const auto mirror = x * torch::tensor({1.0f, 1.0f, -1.0f}).view({1, 3, 1});
   EXPECT_LT((model.forward(mirror) - decoded).abs().max().item<double>(), 1e-5);
 }
