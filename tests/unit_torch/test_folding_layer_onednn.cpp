@@ -249,4 +249,36 @@ TEST(FoldingLayerOnednnModel, DecodingMatchesLibtorch) {
   EXPECT_LT(onednn_bf16, 1.5 * libtorch_bf16 + 0.01);
 }
 
+TEST(FoldingLayerOnednnModel, EncodingMatchesLibtorch) {
+  // Evaluation mode without gradients: the encoder's last graph layer and
+  // conv4 as one chain (batch norms folded, the ReLU a post-op), in fp32 and
+  // bf16. No kNN follows them, so fp32 agrees to rounding.
+  const auto config = foldingnet_config(300);
+  torch::manual_seed(6);
+  molearn::FoldingNet model(config);
+  model->train();
+  for (int step = 0; step < 3; ++step) model->forward(torch::randn({4, 3, 300}));  // running statistics
+  model->eval();
+  const auto x = torch::randn({5, 3, 300});
+  std::map<std::pair<bool, bool>, torch::Tensor> out;  // (onednn, bf16)
+  for (const bool bf16 : {false, true})
+    for (const bool onednn : {true, false}) {
+      molearn::foldingnet::set_onednn_folding(*model, onednn);
+      const molearn::Bf16Autocast autocast(bf16);
+      torch::NoGradGuard no_grad;
+      out[{onednn, bf16}] = model->encode(x).to(torch::kFloat32);
+    }
+  const auto exact = out[{false, false}];
+  EXPECT_FALSE(torch::equal(out[{true, false}], exact)) << "the oneDNN chain did not run";
+  EXPECT_LT(relative_error(out[{true, false}], exact), 1e-5);
+  const double onednn_bf16 = relative_l2(out[{true, true}], exact),
+               libtorch_bf16 = relative_l2(out[{false, true}], exact);
+  EXPECT_GT(onednn_bf16, 0.0);  // bf16 really ran
+  EXPECT_LT(onednn_bf16, 1.5 * libtorch_bf16 + 0.01);
+  // With gradients (evaluation mode, as the trainer's validation energy
+  // runs) the encoder keeps libtorch's layers: the very same numbers.
+  molearn::foldingnet::set_onednn_folding(*model, true);
+  EXPECT_TRUE(torch::equal(model->encode(x).detach(), exact));
+}
+
 }  // namespace

@@ -227,6 +227,30 @@ TEST(KnnNeighbourMax, BackwardMatchesReference) {
   EXPECT_GT(xa.grad().abs().sum().item<double>(), 1.0);
 }
 
+// The kernel compares whole channel rows of a points-major copy, in vector
+// lanes: odd channel counts (lane tails), output tiles cut short, many ties
+// (the first maximum wins, and takes the gradient), NaNs (which win and
+// stick) and a channel slice of a larger tensor must all give torch's answer.
+TEST(KnnNeighbourMax, MatchesTorchWithTiesNansAndOddSizes) {
+  for (auto dtype : {torch::kFloat, torch::kDouble})
+    for (std::int64_t channels : {1, 5, 37, 130}) {
+      torch::manual_seed(40 + channels);
+      auto wide = torch::round(2 * torch::randn({2, channels + 3, 45}, dtype));  // few distinct values
+      wide[0][0][3] = std::nan("");
+      wide[1][channels - 1][44] = std::nan("");
+      const auto x0 = wide.narrow(1, 2, channels);  // not contiguous
+      const auto idx = torch::randint(0, 45, {2, 21, 7}, torch::kLong);
+      auto xa = x0.clone().requires_grad_(), xb = x0.clone().requires_grad_();
+      const auto fused = neighbour_max(xa, idx), reference = neighbour_max_reference(xb, idx);
+      EXPECT_TRUE(torch::allclose(fused, reference, 0, 0, /*equal_nan=*/true)) << dtype << " C=" << channels;
+      EXPECT_TRUE(torch::allclose(neighbour_max(x0, idx), reference, 0, 0, true)) << "no-gradient path";
+      const auto upstream = torch::randn({2, channels, 21}, dtype);
+      (fused.nan_to_num(0) * upstream).sum().backward();
+      (reference.nan_to_num(0) * upstream).sum().backward();
+      EXPECT_TRUE(torch::allclose(xa.grad(), xb.grad(), 1e-6, 1e-6)) << dtype << " C=" << channels;
+    }
+}
+
 TEST(KnnNeighbourMax, RefusesDoubleBackward) {
   auto x = random_points(1, 4, 20, torch::kDouble, 25).requires_grad_();
   auto idx = knn_indices(x, 4);

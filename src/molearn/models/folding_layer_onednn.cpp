@@ -1,6 +1,7 @@
 #include "molearn/models/folding_layer_onednn.hpp"
 
-#include "molearn/models/onednn_engine.hpp"
+#include "molearn/models/onednn_conv_chain.hpp"
+#include "molearn/models/onednn_memory.hpp"
 
 #include <ATen/Parallel.h>
 
@@ -19,8 +20,6 @@ using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
 dnnl::engine& cpu() { return cpu_engine(); }
-
-Type onednn_type(torch::ScalarType type) { return type == torch::kBFloat16 ? Type::bf16 : Type::f32; }
 
 // ---- primitives of one layer shape -----------------------------------------
 
@@ -46,15 +45,14 @@ struct Plan {
 struct Shape {
   std::int64_t batch, in, hidden, out, length;
   Type type;
-  float eps1, eps2;  // unused for inference
-  bool training;
+  float eps1, eps2;
   // oneDNN's batch norm splits its reductions over the threads it sees when
   // its primitive descriptor is made and must run on as many: a plan made
   // for 2 threads and run on 1 skipped half of the sums (found by the tests,
   // whose first plan was made before libtorch set its thread count).
   int threads = current_threads();
   auto key() const {
-    return std::make_tuple(batch, in, hidden, out, length, static_cast<int>(type), eps1, eps2, training, threads);
+    return std::make_tuple(batch, in, hidden, out, length, static_cast<int>(type), eps1, eps2, threads);
   }
   // Libtorch's intra-op threads in this thread (OpenMP, which oneDNN runs
   // on); asking also makes libtorch settle its thread count first.
@@ -81,30 +79,6 @@ ConvPlan make_conv(std::int64_t batch, std::int64_t in, std::int64_t out, std::i
   return plan;
 }
 
-// Inference: batch norm folded into the weights, the ReLU a post-op of the
-// convolution, so that an activation is written once. The last convolution
-// writes fp32 (dst_type) under bf16 too.
-ConvPlan make_inference_conv(std::int64_t batch, std::int64_t in, std::int64_t out, std::int64_t length, Type type,
-                             bool relu, Type dst_type) {
-  const memory::dims strides{1, 1}, padding{0, 1};
-  const memory::desc src({batch, in, 1, length}, type, Tag::any);
-  const memory::desc dst({batch, out, 1, length}, dst_type, Tag::any);
-  const memory::desc weights({out, in, 1, 3}, type, Tag::any);
-  const memory::desc bias({out}, Type::f32, Tag::x);
-  dnnl::primitive_attr attr;
-  if (relu) {
-    dnnl::post_ops ops;
-    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-    attr.set_post_ops(ops);
-  }
-  ConvPlan plan;
-  plan.forward = {{dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, weights, bias, dst,
-                   strides, padding, padding},
-                  attr,
-                  cpu()};
-  return plan;
-}
-
 NormPlan make_norm(const memory::desc& data, float eps) {
   // The ReLU after the batch norm is fused: oneDNN keeps its mask in a
   // workspace for the backward pass.
@@ -119,12 +93,6 @@ NormPlan make_norm(const memory::desc& data, float eps) {
 
 std::shared_ptr<const Plan> make_plan(const Shape& s) {
   auto plan = std::make_shared<Plan>();
-  if (!s.training) {
-    plan->conv[0] = make_inference_conv(s.batch, s.in, s.hidden, s.length, s.type, true, s.type);
-    plan->conv[1] = make_inference_conv(s.batch, s.hidden, s.hidden, s.length, s.type, true, s.type);
-    plan->conv[2] = make_inference_conv(s.batch, s.hidden, s.out, s.length, s.type, false, Type::f32);
-    return plan;
-  }
   plan->conv[0] = make_conv(s.batch, s.in, s.hidden, s.length, s.type);
   plan->norm[0] = make_norm(plan->conv[0].forward.dst_desc(), s.eps1);
   plan->conv[1] = make_conv(s.batch, s.hidden, s.hidden, s.length, s.type);
@@ -133,8 +101,8 @@ std::shared_ptr<const Plan> make_plan(const Shape& s) {
   return plan;
 }
 
-// Building a plan costs about as much as a small convolution; training and
-// decoding repeat a handful of shapes (eight layers, a last smaller batch).
+// Building a plan costs about as much as a small convolution; training
+// repeats a handful of shapes (eight layers, a last smaller batch).
 std::shared_ptr<const Plan> plan_for(const Shape& shape) {
   static std::mutex mutex;
   static std::map<decltype(shape.key()), std::shared_ptr<const Plan>> plans;
@@ -145,67 +113,7 @@ std::shared_ptr<const Plan> plan_for(const Shape& shape) {
   return plans[key] = make_plan(shape);
 }
 
-// ---- memory ----------------------------------------------------------------
-
-// A oneDNN memory whose bytes a torch tensor owns, so that libtorch's
-// allocator (and the kept-memory policy of core/allocator.hpp) serves it.
-struct Buffer {
-  memory mem;
-  torch::Tensor storage;
-};
-
-Buffer allocate(const memory::desc& desc) {
-  auto storage = torch::empty({static_cast<std::int64_t>(desc.get_size())}, torch::kUInt8);
-  return {memory(desc, cpu(), storage.data_ptr()), storage};
-}
-
-Buffer bind(const memory::desc& desc, const torch::Tensor& storage) {
-  return {memory(desc, cpu(), storage.data_ptr()), storage};
-}
-
-// A contiguous torch tensor as oneDNN sees it: plain layout, its own type;
-// [B, C, N] activations and [O, I, 3] weights with a height of 1 inserted.
-Buffer plain(const torch::Tensor& tensor) {
-  auto t = tensor.contiguous();
-  memory::dims dims(t.sizes().begin(), t.sizes().end());
-  if (dims.size() == 3) dims.insert(dims.begin() + 2, 1);
-  const Tag tag = dims.size() == 1 ? Tag::a : dims.size() == 2 ? Tag::ab : dims.size() == 4 ? Tag::abcd : Tag::undef;
-  TORCH_CHECK(tag != Tag::undef, "oneDNN folding layer: unexpected tensor rank ", t.dim());
-  return bind(memory::desc(dims, onednn_type(t.scalar_type()), tag), t);
-}
-
-// `from` in the layout and type `desc`: itself if it already is.
-Buffer convert(dnnl::stream& stream, const Buffer& from, const memory::desc& desc) {
-  if (from.mem.get_desc() == desc) return from;
-  auto to = allocate(desc);
-  auto src = from.mem;  // a handle: execute takes it by non-const reference
-  dnnl::reorder(src, to.mem).execute(stream, src, to.mem);
-  return to;
-}
-
-// A blocked result as a plain torch tensor of `sizes` and `type`.
-torch::Tensor to_torch(dnnl::stream& stream, const Buffer& from, torch::IntArrayRef sizes, torch::ScalarType type) {
-  auto tensor = torch::empty(sizes, torch::TensorOptions().dtype(type));
-  auto to = plain(tensor);
-  auto src = from.mem;
-  dnnl::reorder(src, to.mem).execute(stream, src, to.mem);
-  return tensor;
-}
-
 // ---- the steps ---------------------------------------------------------------
-
-Buffer conv_forward(dnnl::stream& stream, const ConvPlan& plan, const Buffer& src, const torch::Tensor& weight,
-                    const torch::Tensor& bias) {
-  const auto& pd = plan.forward;
-  const auto weights = convert(stream, plain(weight.detach()), pd.weights_desc());
-  const auto b = plain(bias.detach());
-  auto dst = allocate(pd.dst_desc());
-  dnnl::convolution_forward(pd).execute(
-      stream,
-      {{DNNL_ARG_SRC, src.mem}, {DNNL_ARG_WEIGHTS, weights.mem}, {DNNL_ARG_BIAS, b.mem}, {DNNL_ARG_DST, dst.mem}});
-  stream.wait();  // the weights' converted copy dies here
-  return dst;
-}
 
 struct Normalised {
   Buffer dst, workspace;
@@ -309,13 +217,13 @@ struct FoldingLayerFunction : public torch::autograd::Function<FoldingLayerFunct
     const auto plan = plan_for(shape);
     dnnl::stream stream(cpu());
     const auto src1 = convert(stream, plain(x.detach()), plan->conv[0].forward.src_desc());
-    const auto y1 = conv_forward(stream, plan->conv[0], src1, w1, b1);
+    const auto y1 = conv_forward(stream, plan->conv[0].forward, src1, w1, b1);
     const auto n1 = norm_forward(stream, plan->norm[0], y1, g1, s1);
     const auto src2 = convert(stream, n1.dst, plan->conv[1].forward.src_desc());
-    const auto y2 = conv_forward(stream, plan->conv[1], src2, w2, b2);
+    const auto y2 = conv_forward(stream, plan->conv[1].forward, src2, w2, b2);
     const auto n2 = norm_forward(stream, plan->norm[1], y2, g2, s2);
     const auto src3 = convert(stream, n2.dst, plan->conv[2].forward.src_desc());
-    const auto y3 = conv_forward(stream, plan->conv[2], src3, w3, b3);
+    const auto y3 = conv_forward(stream, plan->conv[2].forward, src3, w3, b3);
     auto out = to_torch(stream, y3, {shape.batch, shape.out, shape.length}, out_type);
     stream.wait();
 
@@ -353,7 +261,6 @@ struct FoldingLayerFunction : public torch::autograd::Function<FoldingLayerFunct
                       static_cast<Type>(dims[5]),
                       static_cast<float>(eps[0]),
                       static_cast<float>(eps[1]),
-                      /*training=*/true,
                       static_cast<int>(dims[7])};
     TORCH_CHECK(shape.threads == Shape::current_threads(), "oneDNN folding layer: backward on ",
                 Shape::current_threads(), " threads after a forward on ", shape.threads);
@@ -401,8 +308,7 @@ bool folding_layer_supported(std::int64_t in_channels, std::int64_t hidden, std:
   if (auto it = known.find(key); it != known.end()) return it->second;
   bool ok = dtype == torch::kFloat32 || dtype == torch::kBFloat16;
   if (ok) try {
-      for (const bool training : {true, false})
-        make_plan({2, in_channels, hidden, out_channels, 16, onednn_type(dtype), 1e-5f, 1e-5f, training});
+      make_plan({2, in_channels, hidden, out_channels, 16, onednn_type(dtype), 1e-5f, 1e-5f});
     } catch (const dnnl::error&) {
       ok = false;
     }
@@ -413,35 +319,12 @@ torch::Tensor folding_layer_training(const torch::Tensor& x, const FoldingLayerP
                                      torch::ScalarType dtype) {
   TORCH_CHECK(x.dim() == 3, "oneDNN folding layer: input must be [B, C, N]");
   const Shape shape{
-      x.size(0),        x.size(1),          layer.conv1->weight.size(0),          layer.conv3->weight.size(0),
-      x.size(2),        onednn_type(dtype), static_cast<float>(layer.bn1->eps()), static_cast<float>(layer.bn2->eps()),
-      /*training=*/true};
+      x.size(0), x.size(1),          layer.conv1->weight.size(0),          layer.conv3->weight.size(0),
+      x.size(2), onednn_type(dtype), static_cast<float>(layer.bn1->eps()), static_cast<float>(layer.bn2->eps())};
   return FoldingLayerFunction::apply(x, layer.conv1->weight, layer.conv1->bias, layer.bn1->weight, layer.bn1->bias,
                                      layer.conv2->weight, layer.conv2->bias, layer.bn2->weight, layer.bn2->bias,
                                      layer.conv3->weight, layer.conv3->bias, layer.bn1.ptr().get(),
                                      layer.bn2.ptr().get(), shape, dtype);
-}
-
-torch::Tensor folding_layer_inference(const torch::Tensor& x, const std::array<FoldedConv, 3>& convs,
-                                      torch::ScalarType dtype) {
-  TORCH_CHECK(x.dim() == 3, "oneDNN folding layer: input must be [B, C, N]");
-  const Shape shape{x.size(0),
-                    x.size(1),
-                    convs[0].weight.size(0),
-                    convs[2].weight.size(0),
-                    x.size(2),
-                    onednn_type(dtype),
-                    0.0f,
-                    0.0f,
-                    /*training=*/false};
-  const auto plan = plan_for(shape);
-  dnnl::stream stream(cpu());
-  auto h = convert(stream, plain(x.detach()), plan->conv[0].forward.src_desc());
-  for (int i = 0; i < 3; ++i) {
-    if (i > 0) h = convert(stream, h, plan->conv[i].forward.src_desc());
-    h = conv_forward(stream, plan->conv[i], h, convs[i].weight, convs[i].bias);
-  }
-  return to_torch(stream, h, {shape.batch, shape.out, shape.length}, torch::kFloat32);
 }
 
 }  // namespace molearn::onednn

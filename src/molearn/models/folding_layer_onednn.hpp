@@ -17,11 +17,12 @@
 // length, biased variance for normalising, unbiased for the running
 // variance, eps and momentum of the BatchNorm; bf16 activations with fp32
 // weights' gradients, statistics and batch-norm parameters under bf16.
+//
+// In evaluation mode the layer runs as a chain of folded convolutions
+// instead (models/onednn_conv_chain.hpp).
 #pragma once
 
 #include <torch/torch.h>
-
-#include <array>
 
 #include "molearn/models/batch_norm.hpp"
 
@@ -32,10 +33,9 @@ struct FoldingLayerParameters {
   BatchNorm bn1, bn2;                     // in training mode
 };
 
-// Whether the chains (training and inference) can run here at `dtype`
-// (kFloat32 or kBFloat16) for these channel counts: false where oneDNN has no
-// implementation (bf16 on a CPU without AVX-512, say). Decided once per
-// shape and remembered.
+// Whether the chain can run here at `dtype` (kFloat32 or kBFloat16) for
+// these channel counts: false where oneDNN has no implementation (bf16 on a
+// CPU without AVX-512, say). Decided once per shape and remembered.
 bool folding_layer_supported(std::int64_t in_channels, std::int64_t hidden, std::int64_t out_channels,
                              torch::ScalarType dtype);
 
@@ -44,19 +44,5 @@ bool folding_layer_supported(std::int64_t in_channels, std::int64_t hidden, std:
 // does. Differentiable in x and in every parameter.
 torch::Tensor folding_layer_training(const torch::Tensor& x, const FoldingLayerParameters& layer,
                                      torch::ScalarType dtype);
-
-// A convolution (kernel 3, padding 1) with its batch norm folded in.
-struct FoldedConv {
-  torch::Tensor weight, bias;  // [out, in, 3] and [out], fp32
-};
-
-// The same layer in evaluation mode, not differentiable: conv3(relu(conv2(
-// relu(conv1(x))))) with the batch norms folded into conv1 and conv2. Each
-// ReLU is a post-op of its convolution and the activations stay in oneDNN's
-// layout from the first convolution to the last. Returns fp32 in either
-// precision: conv3 accumulates and writes fp32, as a decoder's last layer
-// does everywhere (models/coordinates_layer.hpp says why).
-torch::Tensor folding_layer_inference(const torch::Tensor& x, const std::array<FoldedConv, 3>& convs,
-                                      torch::ScalarType dtype);
 
 }  // namespace molearn::onednn

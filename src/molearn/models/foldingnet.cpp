@@ -9,6 +9,7 @@
 #include "molearn/models/coordinates_layer.hpp"
 #include "molearn/models/folding_layer_onednn.hpp"
 #include "molearn/models/knn.hpp"
+#include "molearn/models/onednn_conv_chain.hpp"
 
 namespace molearn {
 namespace foldingnet {
@@ -56,6 +57,24 @@ torch::Tensor neighbours(const torch::Tensor& x, std::int64_t k, bool plain) {
   return plain ? knn::knn_indices_reference(x, k) : knn::knn_indices(x, k);
 }
 
+// The type autocast would run convolutions in here: bf16 under --precision
+// bf16, else fp32.
+torch::ScalarType convolution_type() {
+  return at::autocast::is_cpu_enabled() ? at::autocast::get_autocast_cpu_dtype() : torch::kFloat32;
+}
+
+// Whether a module of these parameters can take a direct oneDNN chain: fp32
+// parameters (double models keep libtorch) and fp32 or bf16 input.
+bool onednn_float_model(const torch::Tensor& weight, const torch::Tensor& x) {
+  return weight.scalar_type() == torch::kFloat32 &&
+         (x.scalar_type() == torch::kFloat32 || x.scalar_type() == torch::kBFloat16);
+}
+
+// Evaluation mode without gradients: what the inference chains compute.
+bool inference_without_gradients(const torch::nn::Module& module) {
+  return !module.is_training() && !torch::GradMode::is_enabled();
+}
+
 // ReLU of a BatchNorm output. In place unless `plain`: BatchNorm's backward
 // needs its input, not its output, so overwriting the output is safe and
 // saves an activation-sized allocation (Python molearn's folding layers use
@@ -70,12 +89,16 @@ GraphLayerImpl::GraphLayerImpl(std::int64_t in_channels, std::int64_t out_channe
       k_(k),
       fold_bn_(fold_bn) {}
 
-torch::Tensor GraphLayerImpl::forward(const torch::Tensor& x, bool plain) {
+torch::Tensor GraphLayerImpl::pool(const torch::Tensor& x, bool plain) {
   // As in Python molearn the neighbourhoods are a function of the features
   // but are not differentiated; the gradient flows through the max-pool.
   const std::int64_t k = std::min(k_, x.size(2));
   auto idx = neighbours(x, k, plain);
-  auto pooled = plain ? knn::neighbour_max_reference(x, idx) : knn::neighbour_max(x, idx);
+  return plain ? knn::neighbour_max_reference(x, idx) : knn::neighbour_max(x, idx);
+}
+
+torch::Tensor GraphLayerImpl::forward(const torch::Tensor& x, bool plain) {
+  const auto pooled = pool(x, plain);
   // An unfolded layer's output is the next layer's kNN features: fp32.
   const auto h = fold_bn_ ? conv_bn(conv, bn, pooled, !plain) : bn(fp32(conv(pooled)));
   return relu_after_bn(h, plain);
@@ -109,10 +132,22 @@ torch::Tensor EncoderImpl::forward(const torch::Tensor& x, bool plain) {
   h = relu_after_bn(bn2(conv2(h)), plain);
   h = relu_after_bn(bn3(fp32(conv3(h))), plain);  // graph_layer1's kNN features
   h = graph_layer1->forward(h, plain);
-  h = graph_layer2->forward(h, plain);
-  h = conv_bn(conv4, bn4, h, /*fold=*/!plain);
+  h = head(h, plain);
   h = std::get<0>(h.max(2, /*keepdim=*/true));  // global max-pool: [B, 512, 1]
   return conv5(h).view({batch, -1});
+}
+
+torch::Tensor EncoderImpl::head(const torch::Tensor& x, bool plain) {
+  if (!plain && use_onednn_ && onednn_float_model(conv4->weight, x) && inference_without_gradients(*this)) {
+    const auto& graph = *graph_layer2;
+    const std::vector<onednn::ChainLink> chain{{fold_batch_norm(graph.conv, graph.bn), /*relu=*/true},
+                                               {fold_batch_norm(conv4, bn4), /*relu=*/false}};
+    const auto type = convolution_type();
+    const std::int64_t channels = graph.conv->weight.size(1);
+    if (onednn::conv_chain_supported(channels, chain, type))
+      return onednn::conv_chain_inference(graph_layer2->pool(x, plain), chain, type, type);
+  }
+  return conv_bn(conv4, bn4, graph_layer2->forward(x, plain), /*fold=*/!plain);
 }
 
 FoldingLayerImpl::FoldingLayerImpl(std::int64_t in_channels, std::int64_t hidden, std::int64_t out_channels)
@@ -123,23 +158,25 @@ FoldingLayerImpl::FoldingLayerImpl(std::int64_t in_channels, std::int64_t hidden
       bn2(register_module("bn2", batch_norm(hidden))) {}
 
 torch::Tensor FoldingLayerImpl::forward(const torch::Tensor& x, bool plain) {
-  // bf16 where autocast would run these convolutions in bf16
-  const auto type = at::autocast::is_cpu_enabled() ? at::autocast::get_autocast_cpu_dtype() : torch::kFloat32;
-  const bool float_model = conv1->weight.scalar_type() == torch::kFloat32 &&
-                           (x.scalar_type() == torch::kFloat32 || x.scalar_type() == torch::kBFloat16);
-  if (!plain && use_onednn_ && float_model &&
-      onednn::folding_layer_supported(x.size(1), conv1->weight.size(0), conv3->weight.size(0), type)) {
+  const auto type = convolution_type();
+  if (!plain && use_onednn_ && onednn_float_model(conv1->weight, x)) {
     if (is_training()) {
       // Training takes the chain in bf16 only: on MurD (2 threads) it trained
       // 1.05-1.12x as fast as libtorch's layers in bf16 but 0.89x in fp32,
       // where oneDNN's blocked batch norm costs more than the layout
       // conversions it saves (bench/README.md).
       const bool batch_statistics = x.size(0) * x.size(2) > 1;  // else batch norm's own error
-      if (type == torch::kBFloat16 && batch_statistics && !bn1->has_process_group() && !bn2->has_process_group())
+      if (type == torch::kBFloat16 && batch_statistics && !bn1->has_process_group() && !bn2->has_process_group() &&
+          onednn::folding_layer_supported(x.size(1), conv1->weight.size(0), conv3->weight.size(0), type))
         return onednn::folding_layer_training(x, {conv1, conv2, conv3, bn1, bn2}, type);
-    } else if (!torch::GradMode::is_enabled()) {  // decoding; eval mode with gradients keeps libtorch
-      return onednn::folding_layer_inference(
-          x, {fold_batch_norm(conv1, bn1), fold_batch_norm(conv2, bn2), {conv3->weight, conv3->bias}}, type);
+    } else if (inference_without_gradients(*this)) {  // eval mode with gradients keeps libtorch
+      // conv3 accumulates and writes fp32, as a decoder's last layer does
+      // everywhere (models/coordinates_layer.hpp says why).
+      const std::vector<onednn::ChainLink> chain{{fold_batch_norm(conv1, bn1), /*relu=*/true},
+                                                 {fold_batch_norm(conv2, bn2), /*relu=*/true},
+                                                 {{conv3->weight, conv3->bias}, /*relu=*/false}};
+      if (onednn::conv_chain_supported(x.size(1), chain, type))
+        return onednn::conv_chain_inference(x, chain, type, torch::kFloat32);
     }
   }
   auto h = relu_after_bn(conv_bn(conv1, bn1, x, /*fold=*/!plain), plain);
@@ -215,6 +252,8 @@ std::size_t set_onednn_folding(torch::nn::Module& model, bool on) {
     if (auto* layer = dynamic_cast<FoldingLayerImpl*>(module.get())) {
       layer->set_onednn(on);
       ++layers;
+    } else if (auto* encoder = dynamic_cast<EncoderImpl*>(module.get())) {
+      encoder->set_onednn(on);
     }
   return layers;
 }

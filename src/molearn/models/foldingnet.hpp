@@ -63,6 +63,8 @@ class GraphLayerImpl : public torch::nn::Module {
   // kNN follows, so rounding cannot change a neighbourhood).
   GraphLayerImpl(std::int64_t in_channels, std::int64_t out_channels, std::int64_t k, bool fold_bn);
   torch::Tensor forward(const torch::Tensor& x, bool plain);
+  // The max over feature-space neighbours alone: [B, in_channels, N].
+  torch::Tensor pool(const torch::Tensor& x, bool plain);
 
   torch::nn::Conv1d conv{nullptr};
   BatchNorm bn{nullptr};
@@ -78,13 +80,21 @@ class EncoderImpl : public torch::nn::Module {
   EncoderImpl(std::int64_t latent_dim, std::int64_t k);
   // [B, 3, N] -> [B, latent_dim]
   torch::Tensor forward(const torch::Tensor& x, bool plain);
+  // Unless `plain`, graph_layer2's convolution and conv4 run as one oneDNN
+  // chain (models/onednn_conv_chain.hpp) in evaluation mode without
+  // gradients; set_onednn(false) keeps libtorch's layers.
+  void set_onednn(bool on) { use_onednn_ = on; }
 
   torch::nn::Conv1d conv1{nullptr}, conv2{nullptr}, conv3{nullptr}, conv4{nullptr}, conv5{nullptr};
   BatchNorm bn1{nullptr}, bn2{nullptr}, bn3{nullptr}, bn4{nullptr};
   GraphLayer graph_layer1{nullptr}, graph_layer2{nullptr};
 
  private:
+  // graph_layer2 then conv4 + bn4: [B, 64, N] -> [B, 512, N]
+  torch::Tensor head(const torch::Tensor& x, bool plain);
+
   std::int64_t k_;
+  bool use_onednn_ = true;
 };
 TORCH_MODULE(Encoder);
 
@@ -92,11 +102,11 @@ TORCH_MODULE(Encoder);
 class FoldingLayerImpl : public torch::nn::Module {
  public:
   FoldingLayerImpl(std::int64_t in_channels, std::int64_t hidden, std::int64_t out_channels);
-  // Unless `plain`, the layer runs as one oneDNN chain
-  // (models/folding_layer_onednn.hpp) where oneDNN supports it and it was
-  // measured faster: decoding (evaluation mode without gradients) in fp32
-  // and bf16, training under bf16 autocast. set_onednn(false) keeps
-  // libtorch's layers throughout.
+  // Unless `plain`, the layer runs as one oneDNN chain where oneDNN supports
+  // it and it was measured faster: decoding (evaluation mode without
+  // gradients) in fp32 and bf16 (models/onednn_conv_chain.hpp), training
+  // under bf16 autocast (models/folding_layer_onednn.hpp). set_onednn(false)
+  // keeps libtorch's layers throughout.
   torch::Tensor forward(const torch::Tensor& x, bool plain);
   void set_onednn(bool on) { use_onednn_ = on; }
 
@@ -143,8 +153,9 @@ void check_config(const ModelConfig& config, const std::string& model);
 std::int64_t encoder_knn(const ModelConfig& config);
 // Throws InputError unless x is [B, 3, atoms].
 void check_coordinates(const torch::Tensor& x, std::int64_t atoms, const std::string& model);
-// Benchmarks and tests: every folding layer of `model` on the oneDNN chain
-// (on, the default) or on libtorch's layers. Returns how many it set.
+// Benchmarks and tests: every folding layer of `model`, and its encoder's
+// last layers, on the oneDNN chains (on, the default) or on libtorch's
+// layers. Returns how many folding layers it set.
 std::size_t set_onednn_folding(torch::nn::Module& model, bool on);
 // Throws InputError unless z is [B, latent_dim].
 void check_latent_codes(const torch::Tensor& z, std::int64_t latent_dim, const std::string& model);

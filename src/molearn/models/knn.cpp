@@ -155,29 +155,85 @@ void row_top_k(const T* dist, std::int64_t n, std::int64_t k, T* best_d, std::in
   for (; j < n; ++j) consider(j);
 }
 
+// Whether (v, j) ranks before (w, i): nearer first, equal distances by
+// index. An empty slot (infinity, -1) ranks after every finite distance.
+template <typename T>
+inline bool ranks_before(T v, std::int64_t j, T w, std::int64_t i) {
+  return v < w || (v == w && j < i);
+}
+
+// insert_sorted for a scan in any order: equal distances end up by index.
+template <typename T>
+inline void insert_ranked(T v, std::int64_t j, std::int64_t k, T* best_d, std::int64_t* best_i) {
+  std::int64_t s = k - 1;
+  while (s > 0 && ranks_before(v, j, best_d[s - 1], best_i[s - 1])) {
+    best_d[s] = best_d[s - 1];
+    best_i[s] = best_i[s - 1];
+    --s;
+  }
+  best_d[s] = v;
+  best_i[s] = j;
+}
+
+// Whether any of the kScanBlock<T> values at p is at most `bound` (an equal
+// one may still rank before the k-th by its index).
+#if defined(__SSE2__)
+inline bool any_at_most(const float* p, float bound) {
+  const __m128 b = _mm_set1_ps(bound);
+  const __m128 lo = _mm_or_ps(_mm_cmple_ps(_mm_loadu_ps(p), b), _mm_cmple_ps(_mm_loadu_ps(p + 4), b));
+  const __m128 hi = _mm_or_ps(_mm_cmple_ps(_mm_loadu_ps(p + 8), b), _mm_cmple_ps(_mm_loadu_ps(p + 12), b));
+  return _mm_movemask_ps(_mm_or_ps(lo, hi)) != 0;
+}
+inline bool any_at_most(const double* p, double bound) {
+  const __m128d b = _mm_set1_pd(bound);
+  const __m128d lo = _mm_or_pd(_mm_cmple_pd(_mm_loadu_pd(p), b), _mm_cmple_pd(_mm_loadu_pd(p + 2), b));
+  const __m128d hi = _mm_or_pd(_mm_cmple_pd(_mm_loadu_pd(p + 4), b), _mm_cmple_pd(_mm_loadu_pd(p + 6), b));
+  return _mm_movemask_pd(_mm_or_pd(lo, hi)) != 0;
+}
+#else
+template <typename T>
+inline bool any_at_most(const T* p, T bound) {
+  bool any = false;
+  for (std::int64_t l = 0; l < kScanBlock<T>; ++l) any |= p[l] <= bound;
+  return any;
+}
+#endif
+
 // row_top_k for the GEMM form without materialising the distances: the
 // candidates are ranked by sq[j] - 2 g[j], the squared distance minus the
 // row's own |x_i|^2 (a constant per row, so the order is the same).
+//
+// The scan starts at the block of column `start` (the row's own point) and
+// wraps around. A protein's features change along its chain, so from column
+// 0 the distances mostly shrink towards the row's own point and nearly every
+// column displaced the running k-th (an insertion each: 60 % of the scan's
+// time on MurD); from the row's own point on, the k-th is near its final
+// value within a few blocks and almost every block is skipped.
 template <typename T>
-void gram_row_top_k(const T* g, const T* sq, std::int64_t n, std::int64_t k, T* best_d, std::int64_t* best_i) {
+void gram_row_top_k(const T* g, const T* sq, std::int64_t n, std::int64_t k, std::int64_t start, T* best_d,
+                    std::int64_t* best_i) {
   std::fill(best_d, best_d + k, std::numeric_limits<T>::infinity());
   std::fill(best_i, best_i + k, std::int64_t{-1});
   T worst = std::numeric_limits<T>::infinity();
   auto consider = [&](T v, std::int64_t j) {
-    if (v < worst) {
-      insert_sorted(v, j, k, best_d, best_i);
+    if (ranks_before(v, j, worst, best_i[k - 1])) {
+      insert_ranked(v, j, k, best_d, best_i);
       worst = best_d[k - 1];
     }
   };
   constexpr std::int64_t W = kScanBlock<T>;
   alignas(64) T v[W];
-  std::int64_t j = 0;
-  for (; j + W <= n; j += W) {
-    for (std::int64_t l = 0; l < W; ++l) v[l] = sq[j + l] - T(2) * g[j + l];  // vectorises
-    if (any_below(v, worst))
-      for (std::int64_t l = 0; l < W; ++l) consider(v[l], j + l);
-  }
-  for (; j < n; ++j) consider(sq[j] - T(2) * g[j], j);
+  auto scan = [&](std::int64_t j, std::int64_t end) {
+    for (; j + W <= end; j += W) {
+      for (std::int64_t l = 0; l < W; ++l) v[l] = sq[j + l] - T(2) * g[j + l];  // vectorises
+      if (any_at_most(v, worst))
+        for (std::int64_t l = 0; l < W; ++l) consider(v[l], j + l);
+    }
+    for (; j < end; ++j) consider(sq[j] - T(2) * g[j], j);
+  };
+  const std::int64_t first_block = start / W * W;
+  scan(first_block, n);
+  scan(0, first_block);
 }
 
 // Few channels: exact distances, computed and scanned per row by the workers.
@@ -389,7 +445,7 @@ void knn_gemm(const torch::Tensor& x, std::int64_t k, torch::Tensor& out) {
         for (std::int64_t r = begin; r < end; ++r) {
           const std::int64_t i = r0 + r;
           std::int64_t* o = op + (b * N + i) * k;
-          gram_row_top_k(dp + r * N, sqb, N, k, best_d.data(), o);
+          gram_row_top_k(dp + r * N, sqb, N, k, /*start=*/i, best_d.data(), o);
           for (std::int64_t s = 0; s < k; ++s)  // only non-finite features leave gaps
             if (o[s] < 0) o[s] = i;
         }
@@ -400,53 +456,95 @@ void knn_gemm(const torch::Tensor& x, std::int64_t k, torch::Tensor& out) {
 
 // ---- neighbour max-pool ----
 
-// Channels pooled together per task: every neighbour list is loaded once
-// for this many channels, whose input rows (4 x N scalars) stay in L1.
-constexpr std::int64_t kPoolChannelBlock = 4;
+// The pool reads a points-major copy of the features ([B, N, C]), so that a
+// neighbour's C values are contiguous and the max over a neighbour list is a
+// run of C-wide vector compares. Over the channels-major input each value was
+// a separate load at a random column: 12 % of a bf16 MurD forward pass.
 
-// arg (the winning source index per output) is only written when defined:
-// inference does not need it.
+// m[c] = max over the k neighbours nb of xt[nb[j] * C + c], and (if arg is
+// given) the winning neighbour's index. The first maximum wins and a NaN wins
+// and sticks, as in torch.max; written as selects, which vectorise, because
+// which neighbour wins is data-dependent and branches would mispredict.
 template <typename T>
-void neighbour_max_forward_kernel(const torch::Tensor& x, const torch::Tensor& idx, torch::Tensor& out,
+inline void max_over_neighbours(const T* __restrict xt, std::int64_t C, const std::int64_t* nb, std::int64_t k,
+                                T* __restrict m, std::int32_t* __restrict arg) {
+  const T* first = xt + nb[0] * C;
+  for (std::int64_t c = 0; c < C; ++c) m[c] = first[c];
+  if (arg)
+    for (std::int64_t c = 0; c < C; ++c) arg[c] = static_cast<std::int32_t>(nb[0]);
+  for (std::int64_t j = 1; j < k; ++j) {
+    const T* __restrict v = xt + nb[j] * C;
+    if (arg) {
+      const auto source = static_cast<std::int32_t>(nb[j]);
+      for (std::int64_t c = 0; c < C; ++c) {
+        const bool take = (v[c] > m[c]) | ((v[c] != v[c]) & (m[c] == m[c]));
+        m[c] = take ? v[c] : m[c];
+        arg[c] = take ? source : arg[c];
+      }
+    } else {
+      for (std::int64_t c = 0; c < C; ++c) {
+        const bool take = (v[c] > m[c]) | ((v[c] != v[c]) & (m[c] == m[c]));
+        m[c] = take ? v[c] : m[c];
+      }
+    }
+  }
+}
+
+// One build per instruction set, chosen at load time (as in analysis/rmsd.cpp):
+// the build targets plain x86-64, whose SSE2 compares only 4 floats at a time.
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void max_over_neighbours_float(
+    const float* xt, std::int64_t C, const std::int64_t* nb, std::int64_t k, float* m, std::int32_t* arg) {
+  max_over_neighbours(xt, C, nb, k, m, arg);
+}
+
+void max_over_neighbours_of(const float* xt, std::int64_t C, const std::int64_t* nb, std::int64_t k, float* m,
+                            std::int32_t* arg) {
+  max_over_neighbours_float(xt, C, nb, k, m, arg);
+}
+
+void max_over_neighbours_of(const double* xt, std::int64_t C, const std::int64_t* nb, std::int64_t k, double* m,
+                            std::int32_t* arg) {
+  max_over_neighbours(xt, C, nb, k, m, arg);
+}
+
+// Output points pooled per tile: the tile's [points][C] results are written
+// to the channels-major output as runs of this many values per channel.
+constexpr std::int64_t kPoolTilePoints = 16;
+
+// xt is the points-major input [B, N, C]; out ([B, C, M]) and arg (the
+// winning source index per output, written only when defined: inference
+// does not need it) are channels-major, as the next convolution reads them.
+template <typename T>
+void neighbour_max_forward_kernel(const torch::Tensor& xt, const torch::Tensor& idx, torch::Tensor& out,
                                   torch::Tensor& arg) {
-  const std::int64_t B = x.size(0), C = x.size(1), N = x.size(2);
+  const std::int64_t B = xt.size(0), N = xt.size(1), C = xt.size(2);
   const std::int64_t M = idx.size(1), k = idx.size(2);
-  const T* xp = x.data_ptr<T>();
+  const T* xp = xt.data_ptr<T>();
   const std::int64_t* ip = idx.data_ptr<std::int64_t>();
   T* op = out.data_ptr<T>();
   std::int32_t* ap = arg.defined() ? arg.data_ptr<std::int32_t>() : nullptr;
-  // Tasks are (batch, block of channels): outputs of different tasks never
-  // overlap.
-  const std::int64_t blocks = (C + kPoolChannelBlock - 1) / kPoolChannelBlock;
-  parallel_chunks(0, B * blocks, grain_for(M * k * kPoolChannelBlock), [&](std::int64_t begin, std::int64_t end) {
+  const std::int64_t tiles = (M + kPoolTilePoints - 1) / kPoolTilePoints;
+  parallel_chunks(0, B * tiles, grain_for(kPoolTilePoints * k * C), [&](std::int64_t begin, std::int64_t end) {
+    std::vector<T> m(static_cast<std::size_t>(kPoolTilePoints * C));
+    std::vector<std::int32_t> a(ap ? m.size() : 0);
     for (std::int64_t t = begin; t < end; ++t) {
-      const std::int64_t b = t / blocks;
-      const std::int64_t c0 = (t % blocks) * kPoolChannelBlock;
-      const std::int64_t cn = std::min(kPoolChannelBlock, C - c0);
-      const std::int64_t* ib = ip + b * M * k;
-      for (std::int64_t i = 0; i < M; ++i) {
-        const std::int64_t* nb = ib + i * k;
-        for (std::int64_t cc = 0; cc < cn; ++cc) {
-          const std::int64_t row = b * C + c0 + cc;
-          const T* xr = xp + row * N;
-          std::int64_t best = nb[0];
-          T m = xr[best];
-          for (std::int64_t j = 1; j < k; ++j) {
-            const T v = xr[nb[j]];
-            // First maximum wins and a NaN wins and sticks, as in torch.max.
-            // Written as selects, not branches: which neighbour wins is
-            // data-dependent and would mispredict constantly.
-            const bool take = (v > m) | (std::isnan(v) & !std::isnan(m));
-            best = take ? nb[j] : best;
-            m = take ? v : m;
-          }
-          op[row * M + i] = m;
-          if (ap) ap[row * M + i] = static_cast<std::int32_t>(best);
-        }
+      const std::int64_t b = t / tiles, i0 = (t % tiles) * kPoolTilePoints;
+      const std::int64_t points = std::min(kPoolTilePoints, M - i0);
+      for (std::int64_t p = 0; p < points; ++p)
+        max_over_neighbours_of(xp + b * N * C, C, ip + (b * M + i0 + p) * k, k, m.data() + p * C,
+                               ap ? a.data() + p * C : nullptr);
+      for (std::int64_t c = 0; c < C; ++c) {
+        const std::int64_t row = (b * C + c) * M + i0;
+        for (std::int64_t p = 0; p < points; ++p) op[row + p] = m[p * C + c];
+        if (ap)
+          for (std::int64_t p = 0; p < points; ++p) ap[row + p] = a[p * C + c];
       }
     }
   });
 }
+
+// The points-major copy the forward kernel reads.
+torch::Tensor points_major(const torch::Tensor& x) { return x.transpose(1, 2).contiguous(); }
 
 template <typename T>
 void neighbour_max_backward_kernel(const torch::Tensor& grad_out, const torch::Tensor& arg, torch::Tensor& grad_x) {
@@ -475,7 +573,7 @@ class NeighbourMaxFunction : public torch::autograd::Function<NeighbourMaxFuncti
     // The winning source index per output; int32 halves its memory.
     auto arg = torch::empty({B, C, M}, x.options().dtype(torch::kInt));
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "neighbour_max_forward",
-                               [&] { neighbour_max_forward_kernel<scalar_t>(x, idx, out, arg); });
+                               [&] { neighbour_max_forward_kernel<scalar_t>(points_major(x), idx, out, arg); });
     ctx->save_for_backward({arg});
     ctx->saved_data["points"] = x.size(2);
     return out;
@@ -628,14 +726,14 @@ torch::Tensor neighbour_max(const torch::Tensor& x, const torch::Tensor& idx) {
   auto i = checked_indices(idx, x, "neighbour_max");
   if (!(torch::GradMode::is_enabled() && x.requires_grad())) {
     // Nothing to differentiate: skip the autograd node and the argmax.
-    auto xc = x.contiguous();
+    const auto xt = points_major(x);
     auto out = torch::empty({x.size(0), x.size(1), i.size(1)}, x.options());
     torch::Tensor no_arg;
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "neighbour_max_forward",
-                               [&] { neighbour_max_forward_kernel<scalar_t>(xc, i, out, no_arg); });
+                               [&] { neighbour_max_forward_kernel<scalar_t>(xt, i, out, no_arg); });
     return out;
   }
-  return NeighbourMaxFunction::apply(x.contiguous(), i);
+  return NeighbourMaxFunction::apply(x, i);
 }
 
 torch::Tensor local_covariance(const torch::Tensor& x, const torch::Tensor& idx) {
