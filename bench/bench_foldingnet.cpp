@@ -5,9 +5,10 @@
 //       [--batch 16] [--threads 2] [--steps 4] [--warmup 1] [--precision fp32|bf16]
 //       [--folding onednn|libtorch] [--only train|infer|decode]
 //
-// --folding libtorch runs FoldingNet's folding layers layer by layer through
-// libtorch instead of as one oneDNN chain (models/folding_layer_onednn.hpp):
-// the reference the chain is measured against. --only runs one phase (the
+// --folding libtorch runs FoldingNet's folding layers, and its encoder's last
+// graph layer and conv4, layer by layer through libtorch instead of as oneDNN
+// chains (models/folding_layer_onednn.hpp, models/onednn_conv_chain.hpp): the
+// reference the chains are measured against. --only runs one phase (the
 // others print null): decoding alone at several batch sizes, say.
 #include <chrono>
 #include <cstdio>

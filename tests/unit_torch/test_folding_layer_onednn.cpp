@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -222,52 +223,31 @@ TEST(FoldingLayerOnednnModel, Bf16TrainingStepMatchesLibtorch) {
   EXPECT_LT(relative_l2(grads[0], grads[2]), 1.5 * relative_l2(grads[1], grads[2]) + 0.01);
 }
 
-TEST(FoldingLayerOnednnModel, DecodingMatchesLibtorch) {
-  // Evaluation mode without gradients (generate, scan, path, the GUI): the
-  // inference chain, batch norms folded, ReLUs as post-ops; in fp32 and bf16.
-  const auto config = foldingnet_config(300);
-  torch::manual_seed(5);
-  molearn::FoldingNet model(config);
+// A FoldingNet of 300 atoms in evaluation mode, with running statistics
+// from three training steps.
+molearn::FoldingNet evaluated_model(std::uint64_t seed) {
+  torch::manual_seed(seed);
+  molearn::FoldingNet model(foldingnet_config(300));
   model->train();
-  for (int step = 0; step < 3; ++step) model->forward(torch::randn({4, 3, 300}));  // running statistics
+  for (int step = 0; step < 3; ++step) model->forward(torch::randn({4, 3, 300}));
   model->eval();
-  torch::NoGradGuard no_grad;
-  const auto z = torch::randn({6, 2});
-  std::map<std::pair<bool, bool>, torch::Tensor> out;  // (onednn, bf16)
-  for (const bool bf16 : {false, true})
-    for (const bool onednn : {true, false}) {
-      molearn::foldingnet::set_onednn_folding(*model, onednn);
-      const molearn::Bf16Autocast autocast(bf16);
-      out[{onednn, bf16}] = model->decode(z).to(torch::kFloat32);
-    }
-  const auto exact = out[{false, false}];
-  EXPECT_FALSE(torch::equal(out[{true, false}], exact)) << "the oneDNN chain did not run";
-  EXPECT_LT(relative_error(out[{true, false}], exact), 1e-5);
-  const double onednn_bf16 = relative_l2(out[{true, true}], exact),
-               libtorch_bf16 = relative_l2(out[{false, true}], exact);
-  EXPECT_GT(onednn_bf16, 0.0);  // bf16 really ran
-  EXPECT_LT(onednn_bf16, 1.5 * libtorch_bf16 + 0.01);
+  return model;
 }
 
-TEST(FoldingLayerOnednnModel, EncodingMatchesLibtorch) {
-  // Evaluation mode without gradients: the encoder's last graph layer and
-  // conv4 as one chain (batch norms folded, the ReLU a post-op), in fp32 and
-  // bf16. No kNN follows them, so fp32 agrees to rounding.
-  const auto config = foldingnet_config(300);
-  torch::manual_seed(6);
-  molearn::FoldingNet model(config);
-  model->train();
-  for (int step = 0; step < 3; ++step) model->forward(torch::randn({4, 3, 300}));  // running statistics
-  model->eval();
-  const auto x = torch::randn({5, 3, 300});
+// Runs `run` without gradients with the oneDNN chains on and off, in fp32 and
+// bf16. The chains must have run, agree with libtorch's layers to rounding
+// in fp32, and in bf16 be no further from fp32 than libtorch's bf16.
+// Returns libtorch's fp32 result.
+torch::Tensor expect_chains_match_libtorch(molearn::FoldingNet& model, const std::function<torch::Tensor()>& run) {
   std::map<std::pair<bool, bool>, torch::Tensor> out;  // (onednn, bf16)
   for (const bool bf16 : {false, true})
     for (const bool onednn : {true, false}) {
       molearn::foldingnet::set_onednn_folding(*model, onednn);
       const molearn::Bf16Autocast autocast(bf16);
       torch::NoGradGuard no_grad;
-      out[{onednn, bf16}] = model->encode(x).to(torch::kFloat32);
+      out[{onednn, bf16}] = run().to(torch::kFloat32);
     }
+  molearn::foldingnet::set_onednn_folding(*model, true);
   const auto exact = out[{false, false}];
   EXPECT_FALSE(torch::equal(out[{true, false}], exact)) << "the oneDNN chain did not run";
   EXPECT_LT(relative_error(out[{true, false}], exact), 1e-5);
@@ -275,9 +255,26 @@ TEST(FoldingLayerOnednnModel, EncodingMatchesLibtorch) {
                libtorch_bf16 = relative_l2(out[{false, true}], exact);
   EXPECT_GT(onednn_bf16, 0.0);  // bf16 really ran
   EXPECT_LT(onednn_bf16, 1.5 * libtorch_bf16 + 0.01);
+  return exact;
+}
+
+TEST(FoldingLayerOnednnModel, DecodingMatchesLibtorch) {
+  // Evaluation mode without gradients (generate, scan, path, the GUI): the
+  // folding layers' chains, batch norms folded, ReLUs as post-ops.
+  auto model = evaluated_model(5);
+  const auto z = torch::randn({6, 2});
+  expect_chains_match_libtorch(model, [&] { return model->decode(z); });
+}
+
+TEST(FoldingLayerOnednnModel, EncodingMatchesLibtorch) {
+  // The encoder's last graph layer and conv4 as one chain (batch norms
+  // folded, the ReLU a post-op). No kNN follows them, so fp32 agrees to
+  // rounding.
+  auto model = evaluated_model(6);
+  const auto x = torch::randn({5, 3, 300});
+  const auto exact = expect_chains_match_libtorch(model, [&] { return model->encode(x); });
   // With gradients (evaluation mode, as the trainer's validation energy
   // runs) the encoder keeps libtorch's layers: the very same numbers.
-  molearn::foldingnet::set_onednn_folding(*model, true);
   EXPECT_TRUE(torch::equal(model->encode(x).detach(), exact));
 }
 

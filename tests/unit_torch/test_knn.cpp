@@ -236,18 +236,21 @@ TEST(KnnNeighbourMax, MatchesTorchWithTiesNansAndOddSizes) {
     for (std::int64_t channels : {1, 5, 37, 130}) {
       torch::manual_seed(40 + channels);
       auto wide = torch::round(2 * torch::randn({2, channels + 3, 45}, dtype));  // few distinct values
-      wide[0][0][3] = std::nan("");
-      wide[1][channels - 1][44] = std::nan("");
-      const auto x0 = wide.narrow(1, 2, channels);  // not contiguous
+      wide[0][2][3] = std::nan("");                                              // the slice's first channel
+      wide[1][channels + 1][44] = std::nan("");                                  // its last
+      const auto x0 = wide.narrow(1, 2, channels);                               // not contiguous
       const auto idx = torch::randint(0, 45, {2, 21, 7}, torch::kLong);
-      auto xa = x0.clone().requires_grad_(), xb = x0.clone().requires_grad_();
+      auto wide_a = wide.clone().requires_grad_(), xb = x0.clone().requires_grad_();
+      const auto xa = wide_a.narrow(1, 2, channels);  // the gradient path on a slice too
       const auto fused = neighbour_max(xa, idx), reference = neighbour_max_reference(xb, idx);
       EXPECT_TRUE(torch::allclose(fused, reference, 0, 0, /*equal_nan=*/true)) << dtype << " C=" << channels;
       EXPECT_TRUE(torch::allclose(neighbour_max(x0, idx), reference, 0, 0, true)) << "no-gradient path";
       const auto upstream = torch::randn({2, channels, 21}, dtype);
       (fused.nan_to_num(0) * upstream).sum().backward();
       (reference.nan_to_num(0) * upstream).sum().backward();
-      EXPECT_TRUE(torch::allclose(xa.grad(), xb.grad(), 1e-6, 1e-6)) << dtype << " C=" << channels;
+      const auto grad_a = wide_a.grad().narrow(1, 2, channels);
+      EXPECT_TRUE(torch::allclose(grad_a, xb.grad(), 1e-6, 1e-6)) << dtype << " C=" << channels;
+      EXPECT_EQ(wide_a.grad().narrow(1, 0, 2).abs().sum().item<double>(), 0.0) << "outside the slice";
     }
 }
 

@@ -138,13 +138,14 @@ torch::Tensor EncoderImpl::forward(const torch::Tensor& x, bool plain) {
 }
 
 torch::Tensor EncoderImpl::head(const torch::Tensor& x, bool plain) {
-  if (!plain && use_onednn_ && onednn_float_model(conv4->weight, x) && inference_without_gradients(*this)) {
-    const auto& graph = *graph_layer2;
+  const auto& graph = *graph_layer2;
+  if (!plain && use_onednn_ && onednn_float_model(conv4->weight, x) && inference_without_gradients(*this) &&
+      !graph.bn->is_training() && !bn4->is_training()) {
     const std::vector<onednn::ChainLink> chain{{fold_batch_norm(graph.conv, graph.bn), /*relu=*/true},
                                                {fold_batch_norm(conv4, bn4), /*relu=*/false}};
     const auto type = convolution_type();
     const std::int64_t channels = graph.conv->weight.size(1);
-    if (onednn::conv_chain_supported(channels, chain, type))
+    if (onednn::conv_chain_supported(channels, chain, type, type))
       return onednn::conv_chain_inference(graph_layer2->pool(x, plain), chain, type, type);
   }
   return conv_bn(conv4, bn4, graph_layer2->forward(x, plain), /*fold=*/!plain);
@@ -169,13 +170,14 @@ torch::Tensor FoldingLayerImpl::forward(const torch::Tensor& x, bool plain) {
       if (type == torch::kBFloat16 && batch_statistics && !bn1->has_process_group() && !bn2->has_process_group() &&
           onednn::folding_layer_supported(x.size(1), conv1->weight.size(0), conv3->weight.size(0), type))
         return onednn::folding_layer_training(x, {conv1, conv2, conv3, bn1, bn2}, type);
-    } else if (inference_without_gradients(*this)) {  // eval mode with gradients keeps libtorch
+    } else if (inference_without_gradients(*this) && !bn1->is_training() && !bn2->is_training()) {
+      // (evaluation mode with gradients keeps libtorch's layers)
       // conv3 accumulates and writes fp32, as a decoder's last layer does
       // everywhere (models/coordinates_layer.hpp says why).
       const std::vector<onednn::ChainLink> chain{{fold_batch_norm(conv1, bn1), /*relu=*/true},
                                                  {fold_batch_norm(conv2, bn2), /*relu=*/true},
                                                  {{conv3->weight, conv3->bias}, /*relu=*/false}};
-      if (onednn::conv_chain_supported(x.size(1), chain, type))
+      if (onednn::conv_chain_supported(x.size(1), chain, type, torch::kFloat32))
         return onednn::conv_chain_inference(x, chain, type, torch::kFloat32);
     }
   }

@@ -90,7 +90,7 @@ class EncoderImpl : public torch::nn::Module {
   GraphLayer graph_layer1{nullptr}, graph_layer2{nullptr};
 
  private:
-  // graph_layer2 then conv4 + bn4: [B, 64, N] -> [B, 512, N]
+  // graph_layer2 then conv4 + bn4: [B, 128, N] -> [B, 512, N]
   torch::Tensor head(const torch::Tensor& x, bool plain);
 
   std::int64_t k_;

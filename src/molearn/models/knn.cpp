@@ -103,31 +103,32 @@ inline void insert_sorted(T v, std::int64_t j, std::int64_t k, T* best_d, std::i
   best_i[s] = j;
 }
 
-// Whether any of the kScanBlock<T> values at p is below `bound`. Almost every
-// block of a row has none once the first few hundred columns are scanned,
-// so the scan tests whole blocks with SIMD compares (SSE2 is part of
-// x86-64) and only looks at single values in the rare hits.
+// Whether any of the kScanBlock<T> values at p is at most `bound`. Almost
+// every block of a row has none once the running k-th is near its final
+// value, so the scans test whole blocks with SIMD compares (SSE2 is part of
+// x86-64) and only look at single values in the rare hits. "At most", not
+// "below": an equal value may still rank before the k-th by its index.
 template <typename T>
 constexpr std::int64_t kScanBlock = 64 / sizeof(T);
 
 #if defined(__SSE2__)
-inline bool any_below(const float* p, float bound) {
+inline bool any_at_most(const float* p, float bound) {
   const __m128 b = _mm_set1_ps(bound);
-  const __m128 lo = _mm_or_ps(_mm_cmplt_ps(_mm_loadu_ps(p), b), _mm_cmplt_ps(_mm_loadu_ps(p + 4), b));
-  const __m128 hi = _mm_or_ps(_mm_cmplt_ps(_mm_loadu_ps(p + 8), b), _mm_cmplt_ps(_mm_loadu_ps(p + 12), b));
+  const __m128 lo = _mm_or_ps(_mm_cmple_ps(_mm_loadu_ps(p), b), _mm_cmple_ps(_mm_loadu_ps(p + 4), b));
+  const __m128 hi = _mm_or_ps(_mm_cmple_ps(_mm_loadu_ps(p + 8), b), _mm_cmple_ps(_mm_loadu_ps(p + 12), b));
   return _mm_movemask_ps(_mm_or_ps(lo, hi)) != 0;
 }
-inline bool any_below(const double* p, double bound) {
+inline bool any_at_most(const double* p, double bound) {
   const __m128d b = _mm_set1_pd(bound);
-  const __m128d lo = _mm_or_pd(_mm_cmplt_pd(_mm_loadu_pd(p), b), _mm_cmplt_pd(_mm_loadu_pd(p + 2), b));
-  const __m128d hi = _mm_or_pd(_mm_cmplt_pd(_mm_loadu_pd(p + 4), b), _mm_cmplt_pd(_mm_loadu_pd(p + 6), b));
+  const __m128d lo = _mm_or_pd(_mm_cmple_pd(_mm_loadu_pd(p), b), _mm_cmple_pd(_mm_loadu_pd(p + 2), b));
+  const __m128d hi = _mm_or_pd(_mm_cmple_pd(_mm_loadu_pd(p + 4), b), _mm_cmple_pd(_mm_loadu_pd(p + 6), b));
   return _mm_movemask_pd(_mm_or_pd(lo, hi)) != 0;
 }
 #else
 template <typename T>
-inline bool any_below(const T* p, T bound) {
+inline bool any_at_most(const T* p, T bound) {
   bool any = false;
-  for (std::int64_t l = 0; l < kScanBlock<T>; ++l) any |= p[l] < bound;
+  for (std::int64_t l = 0; l < kScanBlock<T>; ++l) any |= p[l] <= bound;
   return any;
 }
 #endif
@@ -150,7 +151,7 @@ void row_top_k(const T* dist, std::int64_t n, std::int64_t k, T* best_d, std::in
   constexpr std::int64_t W = kScanBlock<T>;
   std::int64_t j = 0;
   for (; j + W <= n; j += W)
-    if (any_below(dist + j, worst))
+    if (any_at_most(dist + j, worst))
       for (std::int64_t l = j; l < j + W; ++l) consider(l);
   for (; j < n; ++j) consider(j);
 }
@@ -174,30 +175,6 @@ inline void insert_ranked(T v, std::int64_t j, std::int64_t k, T* best_d, std::i
   best_d[s] = v;
   best_i[s] = j;
 }
-
-// Whether any of the kScanBlock<T> values at p is at most `bound` (an equal
-// one may still rank before the k-th by its index).
-#if defined(__SSE2__)
-inline bool any_at_most(const float* p, float bound) {
-  const __m128 b = _mm_set1_ps(bound);
-  const __m128 lo = _mm_or_ps(_mm_cmple_ps(_mm_loadu_ps(p), b), _mm_cmple_ps(_mm_loadu_ps(p + 4), b));
-  const __m128 hi = _mm_or_ps(_mm_cmple_ps(_mm_loadu_ps(p + 8), b), _mm_cmple_ps(_mm_loadu_ps(p + 12), b));
-  return _mm_movemask_ps(_mm_or_ps(lo, hi)) != 0;
-}
-inline bool any_at_most(const double* p, double bound) {
-  const __m128d b = _mm_set1_pd(bound);
-  const __m128d lo = _mm_or_pd(_mm_cmple_pd(_mm_loadu_pd(p), b), _mm_cmple_pd(_mm_loadu_pd(p + 2), b));
-  const __m128d hi = _mm_or_pd(_mm_cmple_pd(_mm_loadu_pd(p + 4), b), _mm_cmple_pd(_mm_loadu_pd(p + 6), b));
-  return _mm_movemask_pd(_mm_or_pd(lo, hi)) != 0;
-}
-#else
-template <typename T>
-inline bool any_at_most(const T* p, T bound) {
-  bool any = false;
-  for (std::int64_t l = 0; l < kScanBlock<T>; ++l) any |= p[l] <= bound;
-  return any;
-}
-#endif
 
 // row_top_k for the GEMM form without materialising the distances: the
 // candidates are ranked by sq[j] - 2 g[j], the squared distance minus the

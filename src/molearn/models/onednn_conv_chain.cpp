@@ -1,5 +1,7 @@
 #include "molearn/models/onednn_conv_chain.hpp"
 
+#include <ATen/Parallel.h>
+
 #include <map>
 #include <memory>
 #include <mutex>
@@ -49,10 +51,13 @@ std::vector<LinkShape> shapes_of(std::int64_t in, const std::vector<ChainLink>& 
 }
 
 // Building the primitive descriptors costs about as much as a small
-// convolution; encoding and decoding repeat a handful of shapes.
+// convolution; encoding and decoding repeat a handful of shapes. Plans are
+// also keyed by libtorch's thread count, which oneDNN may fix when a plan
+// is made (it does for batch norm: models/folding_layer_onednn.cpp).
 std::shared_ptr<const std::vector<ConvPd>> plan_for(std::int64_t batch, std::int64_t length,
                                                     const std::vector<LinkShape>& shapes, Type type, Type out_type) {
-  std::vector<std::int64_t> key{batch, length, static_cast<std::int64_t>(type), static_cast<std::int64_t>(out_type)};
+  std::vector<std::int64_t> key{batch, length, static_cast<std::int64_t>(type), static_cast<std::int64_t>(out_type),
+                                at::get_num_threads()};
   for (const auto& s : shapes) key.insert(key.end(), {s.in, s.out, s.kernel, s.relu});
   static std::mutex mutex;
   static std::map<std::vector<std::int64_t>, std::shared_ptr<const std::vector<ConvPd>>> plans;
@@ -79,19 +84,22 @@ Buffer conv_forward(dnnl::stream& stream, const ConvPd& pd, const Buffer& src, c
   return dst;
 }
 
-bool conv_chain_supported(std::int64_t in_channels, const std::vector<ChainLink>& links, torch::ScalarType dtype) {
-  if (dtype != torch::kFloat32 && dtype != torch::kBFloat16) return false;
+bool float_or_bf16(torch::ScalarType type) { return type == torch::kFloat32 || type == torch::kBFloat16; }
+
+bool conv_chain_supported(std::int64_t in_channels, const std::vector<ChainLink>& links, torch::ScalarType dtype,
+                          torch::ScalarType out_type) {
+  if (!float_or_bf16(dtype) || !float_or_bf16(out_type)) return false;
   static std::mutex mutex;
   static std::map<std::vector<std::int64_t>, bool> known;
   const auto shapes = shapes_of(in_channels, links);
-  std::vector<std::int64_t> key{static_cast<std::int64_t>(dtype)};
+  std::vector<std::int64_t> key{static_cast<std::int64_t>(dtype), static_cast<std::int64_t>(out_type)};
   for (const auto& s : shapes) key.insert(key.end(), {s.in, s.out, s.kernel, s.relu});
   std::lock_guard<std::mutex> lock(mutex);
   if (const auto it = known.find(key); it != known.end()) return it->second;
   bool ok = true;
   try {
     for (std::size_t i = 0; i < shapes.size(); ++i)
-      make_conv(2, 16, shapes[i], onednn_type(dtype), i + 1 == shapes.size() ? Type::f32 : onednn_type(dtype));
+      make_conv(2, 16, shapes[i], onednn_type(dtype), onednn_type(i + 1 == shapes.size() ? out_type : dtype));
   } catch (const dnnl::error&) {
     ok = false;
   }
@@ -102,6 +110,8 @@ torch::Tensor conv_chain_inference(const torch::Tensor& x, const std::vector<Cha
                                    torch::ScalarType out_type) {
   TORCH_CHECK(x.dim() == 3, "oneDNN chain: input must be [B, C, N]");
   TORCH_CHECK(!links.empty(), "oneDNN chain: no convolutions");
+  TORCH_CHECK(float_or_bf16(dtype) && float_or_bf16(out_type), "oneDNN chain: fp32 or bf16 only, got ", dtype, " and ",
+              out_type);
   const auto shapes = shapes_of(x.size(1), links);
   const auto plan = plan_for(x.size(0), x.size(2), shapes, onednn_type(dtype), onednn_type(out_type));
   dnnl::stream stream(cpu_engine());

@@ -29,10 +29,12 @@ struct ChainLink {
   bool relu;  // ReLU after the convolution
 };
 
-// Whether oneDNN runs this chain at `dtype` (kFloat32 or kBFloat16) here:
-// false where it has no implementation (bf16 on a CPU without AVX-512, say).
-// Decided once per shape and remembered.
-bool conv_chain_supported(std::int64_t in_channels, const std::vector<ChainLink>& links, torch::ScalarType dtype);
+// Whether oneDNN runs this chain here with convolutions in `dtype` and the
+// last one writing `out_type` (each kFloat32 or kBFloat16): false where it
+// has no implementation (bf16 on a CPU without AVX-512, say). Decided once
+// per shape and remembered.
+bool conv_chain_supported(std::int64_t in_channels, const std::vector<ChainLink>& links, torch::ScalarType dtype,
+                          torch::ScalarType out_type);
 
 // x: [B, in, N] in fp32 or bf16; convolutions in `dtype`, the last one
 // accumulating and writing `out_type`. Returns [B, out, N]. Not differentiable.

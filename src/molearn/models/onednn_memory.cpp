@@ -43,6 +43,7 @@ torch::Tensor to_torch(dnnl::stream& stream, const Buffer& from, torch::IntArray
   auto to = plain(tensor);
   auto src = from.mem;
   dnnl::reorder(src, to.mem).execute(stream, src, to.mem);
+  stream.wait();  // before `from` may be freed
   return tensor;
 }
 
