@@ -469,14 +469,9 @@ inline void max_over_neighbours(const T* __restrict xt, std::int64_t C, const st
 
 // One build per instruction set, chosen at load time (as in analysis/rmsd.cpp):
 // the build targets plain x86-64, whose SSE2 compares only 4 floats at a time.
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void max_over_neighbours_float(
+__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"))) void max_over_neighbours_of(
     const float* xt, std::int64_t C, const std::int64_t* nb, std::int64_t k, float* m, std::int32_t* arg) {
   max_over_neighbours(xt, C, nb, k, m, arg);
-}
-
-void max_over_neighbours_of(const float* xt, std::int64_t C, const std::int64_t* nb, std::int64_t k, float* m,
-                            std::int32_t* arg) {
-  max_over_neighbours_float(xt, C, nb, k, m, arg);
 }
 
 void max_over_neighbours_of(const double* xt, std::int64_t C, const std::int64_t* nb, std::int64_t k, double* m,
