@@ -44,8 +44,14 @@ with temp_dir() as tmp:
             ["--stride", "positive", "0"], "molearn convert", tmp)
     refused("--epochs abc", ["train", missing, "-o", out_dir, "--epochs", "abc"], ["--epochs", "abc"],
             "molearn train", tmp)
-    refused("--latent -2", ["train", missing, "-o", out_dir, "--latent", "-2"], ["--latent", "positive"],
-            "molearn train", tmp)
+    for value in ["-2", "0", "1000000"]:  # a million once allocated until the machine ran out of memory
+        refused(f"--latent {value}", ["train", missing, "-o", out_dir, "--latent", value],
+                ["--latent", "1 to 1024", value], "molearn train", tmp)
+    # a negative seed once wrapped around to 18446744073709551615
+    for command in [["prepare", top, "-o", os.path.join(tmp, "d.mlds")], ["train", missing, "-o", out_dir],
+                    ["generate", missing, "--sample", "2", "-o", os.path.join(tmp, "g.pdb")]]:
+        refused(f"{command[0]} --seed -1", command + ["--seed", "-1"], ["--seed", ">= 0", "-1"],
+                f"molearn {command[0]}", tmp)
     refused("--valid 1", ["prepare", top, "-o", os.path.join(tmp, "d.mlds"), "--valid", "1"],
             ["--valid", "0 to 0.99"], "molearn prepare", tmp)
     refused("--cutoff -1", ["physics", "system", missing, "-o", os.path.join(tmp, "s.xml"), "--cutoff", "-1"],

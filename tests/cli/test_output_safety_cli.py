@@ -26,10 +26,19 @@ with temp_dir() as tmp:
         ("prepare -o INPUT", ["prepare", pdb, "-o", pdb]),
         ("prepare --npy INPUT", ["prepare", pdb, "-o", os.path.join(tmp, "d.mlds"), "--npy", pdb]),
         ("score --per-residue INPUT", ["score", pdb, "--metrics", "geometry", "--per-residue", pdb]),
+        ("convert -o INPUT", ["convert", pdb, "-o", pdb, "--atoms", "CA"]),
+        ("convert -o TOPOLOGY", ["convert", pdb, "--top", pdb, "-o", pdb]),
     ]:
         code, out, err = run(*args, expect_ok=False)
         checks.check(code == 2 and "is also an input" in err and filecmp.cmp(pdb, pristine, shallow=False),
                      f"{what}: exit {code}, input untouched: {err.strip()[:100]}")
+
+    # Names the writers cannot honour: a .gz output was once written as plain text.
+    for name in ["x.pdb.gz", "x.dcd.gz", "x.cif", "x"]:
+        target = os.path.join(tmp, name)
+        code, out, err = run("convert", pdb, "-o", target, expect_ok=False)
+        checks.check(code == 2 and "can write .pdb and .dcd files only" in err and not os.path.exists(target),
+                     f"convert -o {name}: exit {code}, nothing written: {err.strip()[:100]}")
 
     fifo = os.path.join(tmp, "pipe")
     os.mkfifo(fifo)

@@ -33,8 +33,8 @@ if not os.path.exists(os.path.join(plotly_dir, "plotly.min.js")):
 os.environ.setdefault("MOLEARN_WEB_DIR", plotly_dir)
 
 
-def write_scan(folder, nx=5, ny=4):
-    """A scan folder as `molearn scan` writes it: scan.json + float64 [ny, nx] grids."""
+def write_scan(folder, checkpoint, nx=5, ny=4):
+    """A scan folder as `molearn scan` writes it of `checkpoint`: scan.json + float64 [ny, nx] grids."""
     os.makedirs(folder)
     x = np.linspace(-1.0, 1.0, nx)
     y = np.linspace(-2.0, 2.0, ny)
@@ -42,7 +42,7 @@ def write_scan(folder, nx=5, ny=4):
     error[1, 2] = np.nan
     np.save(os.path.join(folder, "error.npy"), error.astype(np.float64))
     np.save(os.path.join(folder, "drift.npy"), np.abs(np.subtract.outer(y, x)).astype(np.float64))
-    summary = {"command": "scan", "checkpoint": "run/best.ckpt", "dataset": "demo.mlds", "latent_dim": 2,
+    summary = {"command": "scan", "checkpoint": os.path.abspath(checkpoint), "dataset": "demo.mlds", "latent_dim": 2,
                "grid": [nx, ny], "bounds": [-1, 1, -2, 2], "plane": None, "x": x.tolist(), "y": y.tolist(),
                "metrics": {"error": {"file": "error.npy", "unit": "Å", "column": "error", "summary": {}},
                            "drift": {"file": "drift.npy", "unit": "latent units", "column": "drift",
@@ -241,6 +241,8 @@ def check_bad_input(tmp, run_dir, data):
         os.path.join(fixtures, "2mi7_heavy_topology.pdb"), "-o", other, "--atoms", "backbone")
     no_tables = os.path.join(tmp, "no-tables")
     os.makedirs(no_tables)
+    last_scan = os.path.join(tmp, "scan-of-last")  # the run's other checkpoint: other heatmaps
+    write_scan(last_scan, os.path.join(run_dir, "last.ckpt"))
     out = os.path.join(bad, "r.html")
     for what, args, fragments in [
         ("run folder without log.jsonl", [empty_run], ["log.jsonl", "molearn train"]),
@@ -248,6 +250,7 @@ def check_bad_input(tmp, run_dir, data):
         ("dataset of another topology", [run_dir, "--data", other], ["backbone.mlds", "another topology"]),
         ("--data-dir without the reference tables", [run_dir, "--data-dir", no_tables], ["rama8000"]),
         ("scan folder without scan.json", [run_dir, "--scan", no_tables], ["scan.json", "molearn scan"]),
+        ("scan of another checkpoint", [run_dir, "--scan", last_scan], ["was scanned with checkpoint", "last.ckpt"]),
         ("output that is not .html", [run_dir, "-o", os.path.join(bad, "r.txt")], ["r.txt", "html"]),
     ]:
         argv = ["report", *args] + ([] if "-o" in args else ["-o", out])
@@ -272,7 +275,7 @@ with temp_dir() as tmp:
     rec_rmsd = [float(l.split()[4]) for l in rec_out.splitlines() if l.startswith("frame ")]
 
     scan = os.path.join(tmp, "scan")
-    write_scan(scan)
+    write_scan(scan, os.path.join(run_dir, "best.ckpt"))
     out_dir = os.path.join(tmp, "out")
     os.makedirs(out_dir)
     html_path = os.path.join(out_dir, "report.html")

@@ -101,6 +101,11 @@ with temp_dir() as tmp:
     for what, args, fragments in [
         ("latent point of the wrong dimension", ["generate", best, "--latent", "1,2,3", "-o",
                                                  os.path.join(bad, "x.pdb")], ["3 values", "2 dimensions"]),
+        ("latent value beyond a float", ["generate", best, "--latent", "1e300,0", "-o", os.path.join(bad, "x.pdb")],
+         ["latent point 1", "1e+300", "float"]),
+        # decoded far outside the training region: coordinates molearn's own readers would refuse
+        ("decoded beyond +-1e5 A", ["generate", best, "--latent", "1e30,1e30", "-o", os.path.join(bad, "x.dcd")],
+         ["x.dcd", "beyond +-1e5 A"]),
         ("two sources of latent points", ["generate", best, "--reconstruct", "--latent", "0,0", "-o",
                                           os.path.join(bad, "x.pdb")], ["give one of"]),
         ("interpolation frame out of range", ["generate", best, "--interpolate", "0,99", "-o",
@@ -112,7 +117,7 @@ with temp_dir() as tmp:
          ["no checkpoint to resume"]),
     ]:
         code, out, err = run(*args, expect_ok=False)
-        leftovers = [f for f in os.listdir(bad) if f.endswith(".pdb") or f.endswith(".ckpt")]
+        leftovers = [f for f in os.listdir(bad) if f.endswith((".pdb", ".dcd", ".ckpt"))]
         checks.check(code != 0 and all(f in err for f in fragments) and not leftovers,
                      f"{what}: exit {code}, '{err.strip()}'")
 

@@ -600,7 +600,17 @@ TEST_F(DcdWriterTest, RejectsBadFrames) {
   frames = make_frames(1, 4, true);
   frames[0].xyz[5] = std::numeric_limits<float>::infinity();
   EXPECT_THROW(writer.write(frames[0]), InputError);
+  // Beyond what the readers accept (+-1e5 A): a decoded latent point far
+  // outside the training region was once written, then refused on reading.
+  for (float far : {-1.5e5f, 1.0001e5f, 1e28f, std::numeric_limits<float>::quiet_NaN()}) {
+    frames[0].xyz[5] = far;
+    const std::string far_msg = message_of<InputError>([&] { writer.write(frames[0]); });
+    EXPECT_TRUE(contains(far_msg, "beyond +-1e5 A")) << far_msg;
+  }
   EXPECT_EQ(writer.frames_written(), 0u);
+  frames[0].xyz[5] = -1e5f;  // the bound itself is written
+  writer.write(frames[0]);
+  EXPECT_EQ(writer.frames_written(), 1u);
 
   EXPECT_THROW(DcdWriter(file("zero.dcd").string(), 0), InputError);
   DcdWriterOptions bad_interval;

@@ -67,8 +67,9 @@ TEST(LatentGrid, ParsesAndRejectsOptions) {
   EXPECT_EQ(b.x1, 1.5);
   EXPECT_EQ(b.y0, -2);
   EXPECT_THROW(parse_bounds("nan,1,0,1"), InputError);
-  EXPECT_THROW(parse_bounds("1,1,0,1"), InputError);   // x0 >= x1
-  EXPECT_THROW(parse_bounds("0,1,2,-1"), InputError);  // y0 >= y1
+  EXPECT_THROW(parse_bounds("-1e300,1e300,0,1"), InputError);  // finite in double, not in the model's float
+  EXPECT_THROW(parse_bounds("1,1,0,1"), InputError);           // x0 >= x1
+  EXPECT_THROW(parse_bounds("0,1,2,-1"), InputError);          // y0 >= y1
   EXPECT_THROW(parse_bounds("0,1,2"), InputError);
   EXPECT_THROW(parse_plane("0,0", 4), InputError);
   EXPECT_THROW(parse_plane("0,4", 4), InputError);

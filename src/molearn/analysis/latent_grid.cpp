@@ -51,6 +51,9 @@ void check_bounds(const GridBounds& b) {
   const std::string text = out.str();
   if (!std::isfinite(b.x0) || !std::isfinite(b.x1) || !std::isfinite(b.y0) || !std::isfinite(b.y1))
     throw InputError("grid bounds " + text + " are not all finite numbers");
+  const double limit = std::numeric_limits<float>::max();  // the model decodes latent points as floats
+  for (double v : {b.x0, b.x1, b.y0, b.y1})
+    if (std::abs(v) > limit) throw InputError("grid bounds " + text + ": beyond a float's range (+-3.4e38)");
   if (!(b.x0 < b.x1) || !(b.y0 < b.y1)) throw InputError("grid bounds " + text + ": expected x0 < x1 and y0 < y1");
 }
 

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "molearn/core/atomic_file.hpp"
 #include "molearn/core/error.hpp"
 #include "molearn/data/npy.hpp"
 #include "molearn/data/selection.hpp"
@@ -26,6 +27,9 @@ struct ConvertArgs {
 bool ends_with_npy(const std::string& path) { return path.size() > 4 && path.ends_with(".npy"); }
 
 void run_convert(const ConvertArgs& args) {
+  std::vector<std::string> inputs = args.inputs;
+  inputs.push_back(args.topology);
+  check_output_is_not_input(args.output, inputs);
   const Topology full = read_topology_for(args.inputs.front(), args.topology);
   const auto selected = select_atoms(full, args.selection);
   const Topology topology = full.subset(selected);

@@ -69,7 +69,9 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--sample", args->options.sample,
                   "Decode this many latent points drawn from N(0, I), for a model trained with --trainer sinkhorn")
       ->check(positive_number());
-  cmd->add_option("--seed", args->options.seed, "Seed of --sample's latent points")->capture_default_str();
+  cmd->add_option("--seed", args->options.seed, "Seed of --sample's latent points")
+      ->capture_default_str()
+      ->check(non_negative_number());
   cmd->add_flag("--reconstruct", args->options.reconstruct,
                 "Encode and decode every frame of the dataset; prints each frame's RMSD (A) to its reconstruction");
   cmd->add_option("--data", args->options.dataset,

@@ -93,7 +93,9 @@ void add_prepare_command(CLI::App& app) {
   cmd->add_option("--valid", args->options.valid_fraction, "Fraction of frames held out for validation")
       ->capture_default_str()
       ->check(number_in_range(0.0, 0.99));
-  cmd->add_option("--seed", args->options.seed, "Seed of the train/validation split")->capture_default_str();
+  cmd->add_option("--seed", args->options.seed, "Seed of the train/validation split")
+      ->capture_default_str()
+      ->check(non_negative_number());
   cmd->add_option("--npy", args->npy, "Also write the scaled coordinates as a NumPy .npy array [frames, atoms, 3]");
   cmd->footer(
       "Examples:\n"

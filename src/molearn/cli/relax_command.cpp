@@ -19,6 +19,7 @@
 #include "molearn/io/trajectory_writer.hpp"
 #include "molearn/physics/relaxation.hpp"
 #include "molearn/physics/structure_matching.hpp"
+#include "option_checks.hpp"
 #include "physics_options.hpp"
 #include "progress.hpp"
 
@@ -196,7 +197,9 @@ void add_relax_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--temperature", args->relax.temperature_k, "Temperature of the dynamics, K")->capture_default_str();
   cmd->add_option("--timestep", args->relax.timestep_fs, "Time step of the dynamics, fs")->capture_default_str();
-  cmd->add_option("--seed", args->relax.seed, "Seed of the Langevin thermostat")->capture_default_str();
+  cmd->add_option("--seed", args->relax.seed, "Seed of the Langevin thermostat")
+      ->capture_default_str()
+      ->check(non_negative_number());
   cmd->add_option("--platform", args->relax.platform,
                   "OpenMM platform: auto (the faster for the model), CPU or Reference")
       ->capture_default_str()

@@ -507,6 +507,7 @@ void run_report(ReportArgs& args) {
   ProgressLine progress;
   args.run.progress = [&progress](const std::string& text) { progress.update(text, true); };
   const RunAnalysis run = analyse_run(args.run);
+  if (scan) check_scan_matches(*scan, run.checkpoint_path, run.latent_dim);  // another model's heatmaps otherwise
   Report report = build_report(run, scan.get(), folder.string() + "/");
 
   progress.update("drawing PNG/SVG figures with gnuplot", true);
@@ -542,7 +543,7 @@ void add_report_command(CLI::App& app) {
   cmd->add_option("run", args->run.run_dir, "Output folder of 'molearn train' (log.jsonl, best.ckpt)")->required();
   cmd->add_option("-o,--output", args->output, "The HTML report to write (report.html)")->required();
   cmd->add_option("--data", args->run.dataset, "Dataset to encode (default: the training dataset of the run)");
-  cmd->add_option("--scan", args->scan, "Folder written by 'molearn scan' (heatmaps)");
+  cmd->add_option("--scan", args->scan, "Folder written by 'molearn scan' of the checkpoint reported on (heatmaps)");
   cmd->add_option("--checkpoint", args->run.checkpoint, "Which checkpoint of the run: best or last")
       ->capture_default_str()
       ->check(CLI::IsMember({"best", "last"}));

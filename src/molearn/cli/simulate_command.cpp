@@ -619,7 +619,8 @@ void add_simulate_command(CLI::App& app) {
   cmd->add_option("--seed", args->md.seed,
                   "Seed of the thermostat, the initial velocities and hydrogen placement (0: OpenMM picks one, not "
                   "reproducible)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(non_negative_number());
   cmd->add_option("--ph", args->ph, "pH for protonation states (hydrogens.xml's maxph)")
       ->capture_default_str()
       ->check(number_in_range(0, 14));

@@ -206,7 +206,7 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::IsMember(models));
   cmd->add_option("--latent", options->model.latent_dim, "Latent dimension")
       ->capture_default_str()
-      ->check(positive_number());
+      ->check(number_in_range(1, 1024));
   for (const ArchitectureOption& a : architecture_options()) {
     if (a.flag.empty()) continue;
     std::visit(
@@ -235,7 +235,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--weight-decay", options->weight_decay, "AdamW weight decay")
       ->capture_default_str()
       ->check(non_negative_number());
-  cmd->add_option("--seed", options->seed, "Seed of initialisation and shuffling")->capture_default_str();
+  cmd->add_option("--seed", options->seed, "Seed of initialisation and shuffling")
+      ->capture_default_str()
+      ->check(non_negative_number());
   add_threads_option(cmd, options->threads, "Intra-op threads (0: all cores)");
   cmd->add_option("--data-access", options->data_access,
                   "Where the frames are kept: memory (all loaded), stream (read from the file a batch at a time: "

@@ -18,7 +18,11 @@ namespace {
 
 constexpr double kAkmaPs = 0.04888821;  // CHARMM's AKMA time unit in ps
 constexpr bool kHostLittle = std::endian::native == std::endian::little;
-constexpr std::uint32_t kExponentMask = 0x7f800000u;  // all ones: NaN or infinity
+// molearn's readers refuse coordinates beyond +-1e5 A as unphysical
+// (trajectory_reader.cpp), so the writer does not write them. Compared as the
+// bits of |x|, which order as the values do and put NaN and infinity above.
+constexpr std::uint32_t kMaxMagnitudeBits = std::bit_cast<std::uint32_t>(1e5f);
+constexpr std::uint32_t kSignMask = 0x80000000u;
 
 // DCD files written here are little endian whatever the host.
 void put_u32(unsigned char* p, std::uint32_t v) {
@@ -127,14 +131,16 @@ void DcdWriter::write(const Frame& frame) {
     p += 4;
     for (std::size_t i = 0; i < n; ++i) {
       const std::uint32_t u = std::bit_cast<std::uint32_t>(xyz[3 * i + axis]);
-      bad |= (u & kExponentMask) == kExponentMask;
+      bad |= (u & ~kSignMask) > kMaxMagnitudeBits;
       put_u32(p + 4 * i, u);
     }
     p += record;
     put_u32(p, static_cast<std::uint32_t>(record));
     p += 4;
   }
-  if (bad) throw InputError(where + " has a non-finite coordinate (NaN or infinity)");
+  if (bad)
+    throw InputError(where + " has a coordinate that is not finite or beyond +-1e5 A, which molearn's readers refuse " +
+                     "as unphysical");
 
   file_.stream().write(reinterpret_cast<const char*>(buffer_.data()), static_cast<std::streamsize>(buffer_.size()));
   check_stream();

@@ -35,7 +35,8 @@ class DcdWriter {
 
   // Appends a frame. Its time and step are not stored (DCD derives them from
   // the header). Throws InputError if the atom count differs, a coordinate is
-  // not finite, or the writer wants a unit cell and the frame has none.
+  // not finite or beyond +-1e5 A (what the readers refuse), or the writer wants
+  // a unit cell and the frame has none.
   // The frame's unit cell is ignored when with_unit_cell is false.
   void write(const Frame& frame);
 

@@ -1,5 +1,9 @@
 #include "molearn/io/trajectory_writer.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
 #include "molearn/core/error.hpp"
 #include "molearn/io/dcd_writer.hpp"
 #include "molearn/io/pdb_writer.hpp"
@@ -24,6 +28,13 @@ class WriterAdapter : public TrajectoryWriter {
 }  // namespace
 
 std::unique_ptr<TrajectoryWriter> open_trajectory_writer(const std::string& path, const Topology& topology) {
+  // format_from_path names what molearn reads (gzipped PDB and mmCIF too); the
+  // writers write plain PDB and DCD only, and a name ending in .gz would
+  // promise a compression that is not there.
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (ext != ".pdb" && ext != ".ent" && ext != ".dcd")
+    throw InputError(path + ": can write .pdb and .dcd files only, uncompressed (got '" + ext + "')");
   switch (format_from_path(path)) {
     case TrajectoryFormat::Pdb:
       return std::make_unique<WriterAdapter<PdbWriter>>(path, topology);

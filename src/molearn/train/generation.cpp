@@ -4,6 +4,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <thread>
 
 #include "molearn/analysis/latent_grid.hpp"
@@ -28,7 +30,16 @@ torch::Tensor latent_tensor(const std::vector<std::vector<double>>& points, std:
     if (static_cast<std::int64_t>(points[i].size()) != dim)
       throw InputError("latent point " + std::to_string(i + 1) + " has " + std::to_string(points[i].size()) +
                        " values, but the model's latent space has " + std::to_string(dim) + " dimensions");
-    for (std::int64_t k = 0; k < dim; ++k) z[static_cast<std::int64_t>(i)][k] = points[i][static_cast<std::size_t>(k)];
+    for (std::int64_t k = 0; k < dim; ++k) {
+      const double value = points[i][static_cast<std::size_t>(k)];
+      if (!(std::abs(value) <= std::numeric_limits<float>::max())) {  // the model computes in float
+        char shown[32];
+        std::snprintf(shown, sizeof shown, "%g", value);
+        throw InputError("latent point " + std::to_string(i + 1) + " has the value " + shown +
+                         ", beyond a float's range (+-3.4e38)");
+      }
+      z[static_cast<std::int64_t>(i)][k] = value;
+    }
   }
   return z;
 }
