@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <random>
 
 #include "molearn/core/error.hpp"
@@ -380,16 +381,30 @@ TEST(Prepare, CoordinatesBeyondAPhysicalBoundAreRefused) {
   }
   // Frame 2 of the DCD holds `value` in atom 8's y (CB of HIS 2); a shift of
   // 5e4 A in frame 1 is far, but physical.
+  // The writer refuses coordinates beyond the bound too, so the value is
+  // patched into the file's bytes over a unique placeholder.
   const auto write_dcd = [&](float value) {
-    DcdWriter writer(dir.file("frames.dcd"), t.atom_count());
-    for (int f = 0; f < 4; ++f) {
-      Frame frame;
-      for (std::size_t i = 0; i < t.atom_count() * 3; ++i)
-        frame.xyz.push_back(static_cast<float>(i % 7 + f) + (f == 1 ? 5e4f : 0.0f));
-      if (f == 2) frame.xyz[7 * 3 + 1] = value;
-      writer.write(frame);
+    constexpr float kPlaceholder = 4321.5f;
+    {
+      DcdWriter writer(dir.file("frames.dcd"), t.atom_count());
+      for (int f = 0; f < 4; ++f) {
+        Frame frame;
+        for (std::size_t i = 0; i < t.atom_count() * 3; ++i)
+          frame.xyz.push_back(static_cast<float>(i % 7 + f) + (f == 1 ? 5e4f : 0.0f));
+        if (f == 2) frame.xyz[7 * 3 + 1] = kPlaceholder;
+        writer.write(frame);
+      }
+      writer.close();
     }
-    writer.close();
+    std::ifstream in(dir.file("frames.dcd"), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    in.close();
+    const std::string placeholder(reinterpret_cast<const char*>(&kPlaceholder), 4);
+    const std::size_t at = bytes.find(placeholder);
+    ASSERT_NE(at, std::string::npos);
+    ASSERT_EQ(bytes.find(placeholder, at + 1), std::string::npos);
+    std::memcpy(&bytes[at], &value, 4);
+    std::ofstream(dir.file("frames.dcd"), std::ios::binary | std::ios::trunc) << bytes;
   };
   PrepareOptions options;
   options.inputs = {dir.file("frames.dcd")};
