@@ -178,6 +178,16 @@ TEST(MmcifReader, IntegersBeyondIntAreRefusedInAtomsAndIgnoredElsewhere) {
         std::string::npos)
         << e.what();
   }
+  // Within int but beyond +-(2^23 - 1): gemmi orders residues by num * 256.
+  try {
+    open_trajectory((regressions / "seq_id_times_256_overflow.cif").string());
+    ADD_FAILURE() << "an auth_seq_id of 111111111 was accepted";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("_atom_site.auth_seq_id '111111111' is beyond the range of residue numbers "
+                                         "(+-8388607)"),
+              std::string::npos)
+        << e.what();
+  }
   // A helix length of 99999999999 in _struct_conf does not matter to molearn.
   auto reader = open_trajectory((regressions / "struct_conf_overflow.cif").string());
   EXPECT_EQ(reader->atom_count(), 2u);

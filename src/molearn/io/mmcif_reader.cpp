@@ -64,7 +64,16 @@ std::string read_text(const std::string& path) {
 // _atom_site and in many categories molearn does not use. So only the
 // categories the reader needs (atoms, unit cell, space group) go on to
 // gemmi::make_structure, and no number of _atom_site may start with an
-// integer beyond int's range.
+// integer beyond int's range. Residue numbers are held tighter still: gemmi
+// orders residues by num * 256 + insertion code in int (SeqId::operator< in
+// gemmi/seqid.hpp), which overflows beyond +-(2^23 - 1), also found by
+// fuzzing.
+constexpr long long kMaxResidueNumber = std::numeric_limits<int>::max() / 256;
+
+bool is_residue_number(const std::string& tag) {
+  return tag == "_atom_site.auth_seq_id" || tag == "_atom_site.label_seq_id";
+}
+
 void keep_atoms_and_cell(gemmi::cif::Block& block, const std::string& path) {
   for (gemmi::cif::Item& item : block.items) {
     const bool wanted = item.has_prefix("_atom_site.") || item.has_prefix("_cell.") || item.has_prefix("_symmetry.") ||
@@ -72,13 +81,16 @@ void keep_atoms_and_cell(gemmi::cif::Block& block, const std::string& path) {
     if (!wanted && item.type != gemmi::cif::ItemType::Comment) item.erase();
   }
   auto check = [&](const std::string& tag, const std::string& value) {
+    const bool residue = is_residue_number(tag);
+    const long long limit = residue ? kMaxResidueNumber : std::numeric_limits<int>::max();
     std::size_t i = 0;
     while (i < value.size() && gemmi::is_space(value[i])) ++i;
     if (i < value.size() && (value[i] == '-' || value[i] == '+')) ++i;
     long long magnitude = 0;
     for (; i < value.size() && gemmi::is_digit(value[i]); ++i)
-      if ((magnitude = magnitude * 10 + (value[i] - '0')) > std::numeric_limits<int>::max())
-        throw FormatError(path + ": " + tag + " '" + value.substr(0, 40) + "' is beyond the range of integers");
+      if ((magnitude = magnitude * 10 + (value[i] - '0')) > limit)
+        throw FormatError(path + ": " + tag + " '" + value.substr(0, 40) + "' is beyond the range of " +
+                          (residue ? "residue numbers (+-" + std::to_string(limit) + ")" : std::string("integers")));
   };
   for (const gemmi::cif::Item& item : block.items) {
     if (item.type == gemmi::cif::ItemType::Pair && item.has_prefix("_atom_site.")) check(item.pair[0], item.pair[1]);
