@@ -51,9 +51,8 @@ void check_bounds(const GridBounds& b) {
   const std::string text = out.str();
   if (!std::isfinite(b.x0) || !std::isfinite(b.x1) || !std::isfinite(b.y0) || !std::isfinite(b.y1))
     throw InputError("grid bounds " + text + " are not all finite numbers");
-  const double limit = std::numeric_limits<float>::max();  // the model decodes latent points as floats
   for (double v : {b.x0, b.x1, b.y0, b.y1})
-    if (std::abs(v) > limit) throw InputError("grid bounds " + text + ": beyond a float's range (+-3.4e38)");
+    if (!fits_latent_float(v)) throw InputError("grid bounds " + text + ": beyond a float's range (+-3.4e38)");
   if (!(b.x0 < b.x1) || !(b.y0 < b.y1)) throw InputError("grid bounds " + text + ": expected x0 < x1 and y0 < y1");
 }
 
@@ -98,6 +97,8 @@ std::pair<std::size_t, std::size_t> parse_grid_size(const std::string& text) {
   check_grid_size(nx, ny);
   return {nx, ny};
 }
+
+bool fits_latent_float(double v) { return std::abs(v) <= std::numeric_limits<float>::max(); }
 
 GridBounds parse_bounds(const std::string& text) {
   std::vector<double> v;

@@ -52,11 +52,16 @@ struct LatentGrid {
 // InputError thrown for anything else.
 std::vector<double> parse_numbers(const std::string& text, const std::string& what);
 
+// Whether v can be a latent coordinate: models decode latent points as
+// floats, so a larger value (finite in double) would become infinity.
+bool fits_latent_float(double v);
+
 // "64" (64 x 64) or "64,48" (nx, ny). Throws InputError unless each side is
 // at least 2 and the total at most kMaxGridPoints.
 std::pair<std::size_t, std::size_t> parse_grid_size(const std::string& text);
 
-// "x0,x1,y0,y1": finite, x0 < x1 and y0 < y1. Throws InputError.
+// "x0,x1,y0,y1": finite and within a float's range, x0 < x1 and y0 < y1.
+// Throws InputError.
 GridBounds parse_bounds(const std::string& text);
 
 // "i,j": two different latent dimensions below latent_dim. Throws InputError.

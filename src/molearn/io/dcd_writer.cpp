@@ -18,10 +18,9 @@ namespace {
 
 constexpr double kAkmaPs = 0.04888821;  // CHARMM's AKMA time unit in ps
 constexpr bool kHostLittle = std::endian::native == std::endian::little;
-// molearn's readers refuse coordinates beyond +-1e5 A as unphysical
-// (trajectory_reader.cpp), so the writer does not write them. Compared as the
-// bits of |x|, which order as the values do and put NaN and infinity above.
-constexpr std::uint32_t kMaxMagnitudeBits = std::bit_cast<std::uint32_t>(1e5f);
+// kMaxCoordinate (frame.hpp), compared as the bits of |x|, which order as
+// the values do and put NaN and infinity above.
+constexpr std::uint32_t kMaxMagnitudeBits = std::bit_cast<std::uint32_t>(kMaxCoordinate);
 constexpr std::uint32_t kSignMask = 0x80000000u;
 
 // DCD files written here are little endian whatever the host.

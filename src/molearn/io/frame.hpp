@@ -13,6 +13,13 @@ struct UnitCell {
   double alpha = 90, beta = 90, gamma = 90;
 };
 
+// No protein's coordinate is this far (in Å) from the origin: such values
+// come from a damaged or misread file, or a latent point far outside a
+// model's training region. The readers refuse them (they would swamp a
+// dataset's scale, overflow the PDB format's columns or make energies
+// infinite), and the DCD writer does not write what the readers refuse.
+inline constexpr float kMaxCoordinate = 1e5f;
+
 struct Frame {
   std::vector<float> xyz;  // x0 y0 z0 x1 y1 z1 ... in Å
   std::optional<UnitCell> cell;

@@ -16,21 +16,10 @@ namespace molearn {
 
 namespace {
 
-std::string lower_extension(std::string path) {
-  std::transform(path.begin(), path.end(), path.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (path.size() > 3 && path.ends_with(".gz")) path.resize(path.size() - 3);
-  return std::filesystem::path(path).extension().string();
-}
-
 void check_is_file(const std::string& path) {
   if (!std::filesystem::exists(path)) throw InputError(path + ": no such file");
   if (std::filesystem::is_directory(path)) throw InputError(path + ": is a folder, not a file");
 }
-
-// No protein's coordinate is this far (in Å) from the origin: such values
-// come from a damaged or misread file and would swamp a dataset's scale,
-// overflow the PDB format's columns or make energies infinite.
-constexpr double kMaxCoordinate = 1e5;
 
 void check_coordinates(const Frame& frame, const Topology* topology, const std::string& path, std::size_t index) {
   for (std::size_t k = 0; k < frame.xyz.size(); ++k) {
@@ -83,8 +72,15 @@ class CheckedReader : public TrajectoryReader {
 
 }  // namespace
 
+std::string lower_case_extension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
 TrajectoryFormat format_from_path(const std::string& path) {
-  const std::string ext = lower_extension(path);
+  const bool gzip = lower_case_extension(path) == ".gz";
+  const std::string ext = lower_case_extension(gzip ? path.substr(0, path.size() - 3) : path);
   if (ext == ".pdb" || ext == ".ent") return TrajectoryFormat::Pdb;
   if (ext == ".cif" || ext == ".mmcif") return TrajectoryFormat::Mmcif;
   if (ext == ".dcd") return TrajectoryFormat::Dcd;

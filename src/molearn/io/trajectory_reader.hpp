@@ -44,6 +44,9 @@ class TrajectoryReader {
 // Trajectory formats molearn reads.
 enum class TrajectoryFormat { Pdb, Mmcif, Dcd, Xtc };
 
+// A file name's last extension, lower-cased, with its dot ("" if none).
+std::string lower_case_extension(const std::string& path);
+
 // Guesses the format from the file extension (.pdb/.ent, .cif/.mmcif, .dcd,
 // .xtc, optionally .gz for text formats). Throws InputError for anything else.
 TrajectoryFormat format_from_path(const std::string& path);

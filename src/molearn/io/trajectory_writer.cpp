@@ -1,9 +1,5 @@
 #include "molearn/io/trajectory_writer.hpp"
 
-#include <algorithm>
-#include <cctype>
-#include <filesystem>
-
 #include "molearn/core/error.hpp"
 #include "molearn/io/dcd_writer.hpp"
 #include "molearn/io/pdb_writer.hpp"
@@ -31,8 +27,7 @@ std::unique_ptr<TrajectoryWriter> open_trajectory_writer(const std::string& path
   // format_from_path names what molearn reads (gzipped PDB and mmCIF too); the
   // writers write plain PDB and DCD only, and a name ending in .gz would
   // promise a compression that is not there.
-  std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string ext = lower_case_extension(path);
   if (ext != ".pdb" && ext != ".ent" && ext != ".dcd")
     throw InputError(path + ": can write .pdb and .dcd files only, uncompressed (got '" + ext + "')");
   switch (format_from_path(path)) {

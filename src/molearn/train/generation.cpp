@@ -5,7 +5,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <limits>
 #include <thread>
 
 #include "molearn/analysis/latent_grid.hpp"
@@ -32,7 +31,7 @@ torch::Tensor latent_tensor(const std::vector<std::vector<double>>& points, std:
                        " values, but the model's latent space has " + std::to_string(dim) + " dimensions");
     for (std::int64_t k = 0; k < dim; ++k) {
       const double value = points[i][static_cast<std::size_t>(k)];
-      if (!(std::abs(value) <= std::numeric_limits<float>::max())) {  // the model computes in float
+      if (!fits_latent_float(value)) {
         char shown[32];
         std::snprintf(shown, sizeof shown, "%g", value);
         throw InputError("latent point " + std::to_string(i + 1) + " has the value " + shown +
